@@ -1,0 +1,58 @@
+# vforkshim: build, test and install.
+#   make            build/libvforkshim.so
+#   make check      unit and integration tests (installs Check if root)
+#   make demo       spawn cost in a 2 GiB process, with and without the shim
+#   make install    PREFIX, LIBDIR, DESTDIR as usual
+
+ARCH ?= $(shell uname -m)
+STUB_ARCHS := x86_64
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+B := build
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden \
+	-ftls-model=initial-exec -D_GNU_SOURCE -MD -MP
+SHIM_LDFLAGS := -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined
+SHIM_LIBS := -ldl -lpthread
+
+ifneq ($(filter $(ARCH),$(STUB_ARCHS)),)
+STUB_OBJ := $(B)/asm/$(ARCH).o
+else
+STUB_OBJ :=
+SHIM_CFLAGS += -DSHIM_NO_STUB
+$(info vforkshim: no clone stub for $(ARCH): fork() is never rerouted there)
+endif
+
+SRCS := $(wildcard shim/*.c)
+OBJS := $(SRCS:shim/%.c=$(B)/shim/%.o) $(STUB_OBJ)
+LIB := $(B)/libvforkshim.so
+
+all: $(LIB)
+
+$(LIB): $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(SHIM_LDFLAGS) -o $@ $^ $(SHIM_LIBS)
+
+$(B)/shim/%.o: shim/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SHIM_CFLAGS) -c -o $@ $<
+
+$(B)/asm/%.o: asm/%.S
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SHIM_CFLAGS) -c -o $@ $<
+
+include tests/tests.mk
+
+install: $(LIB)
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libvforkshim.so
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libvforkshim.so
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all install uninstall clean
+-include $(OBJS:.o=.d)

@@ -1,0 +1,202 @@
+/* Configuration: every VFORKSHIM* variable, read once into `cfg`.
+ *
+ * A bad value never stops the host program: it gets one warning line
+ * naming the variable and what it accepts, and the safe default. An
+ * empty value counts as unset (systemd's `Environment=VAR=` clears). In
+ * secure mode (AT_SECURE: set-uid, capabilities) nothing is read at
+ * all and the shim stays inert. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+struct shim_config cfg = { .log = LOG_WARN, .log_fd = 2 };
+
+static bool is(const char *s, const char *word)
+{
+	return strcmp(s, word) == 0;
+}
+
+int shim_parse_bool_enable(const char *s, bool *out)
+{
+	if (is(s, "1") || is(s, "on"))
+		*out = true;
+	else if (is(s, "0") || is(s, "off"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+int shim_parse_fork_mode(const char *s, enum shim_fork_mode *out)
+{
+	if (is(s, "sites"))
+		*out = FORK_SITES;
+	else if (is(s, "all"))
+		*out = FORK_ALL;
+	else if (is(s, "off"))
+		*out = FORK_OFF;
+	else
+		return -1;
+	return 0;
+}
+
+int shim_parse_spawn_mode(const char *s, enum shim_spawn_mode *out)
+{
+	if (is(s, "auto"))
+		*out = SPAWN_AUTO;
+	else if (is(s, "always"))
+		*out = SPAWN_ALWAYS;
+	else if (is(s, "off"))
+		*out = SPAWN_OFF;
+	else
+		return -1;
+	return 0;
+}
+
+int shim_parse_log_level(const char *s, enum shim_log_level *out)
+{
+	static const char *const names[] = { "off", "warn", "info", "debug" };
+	for (int i = 0; i < 4; i++)
+		if (is(s, names[i])) {
+			*out = (enum shim_log_level)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* Decimal digits with an optional k, M or G (either case, powers of
+ * 1024); nothing else, and no overflow. */
+int shim_parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	const char *p = s;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (~0ULL - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	unsigned shift = 0;
+	switch (*p) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; p++; break;
+	case 'm': case 'M': shift = 20; p++; break;
+	case 'g': case 'G': shift = 30; p++; break;
+	default: return -1;
+	}
+	if (*p != '\0' || (shift && v > (~0ULL >> shift)))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+/* Opened write-only, append, create, close-on-exec and without
+ * following a final symlink; a file that is not regular or not ours
+ * (a log planted by someone else) is refused. */
+int shim_open_log_file(const char *path, int *fd_out)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+			    O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/* glibc's posix_spawn has used clone(CLONE_VM|CLONE_VFORK) since 2.24
+ * (the Linux spawni.c rewrite); system and popen have gone through
+ * posix_spawn since 2.29 (sysdeps/posix/system.c, libio/iopopen.c).
+ * Before that they forked. Other libcs (musl) never copy. */
+void shim_spawn_auto_for(const char *libc_version, bool *posix_spawn_copies,
+			 bool *system_popen_copies)
+{
+	*posix_spawn_copies = *system_popen_copies = false;
+	if (!libc_version || strncmp(libc_version, "glibc ", 6) != 0)
+		return;
+	char *end;
+	long major = strtol(libc_version + 6, &end, 10);
+	if (*end != '.')
+		return;
+	long minor = strtol(end + 1, NULL, 10);
+	if (major != 2)
+		return;
+	*posix_spawn_copies = minor < 24;
+	*system_popen_copies = minor < 29;
+}
+
+static void bad(const char *var, const char *val, const char *accepts,
+		const char *using)
+{
+	shim_log(LOG_WARN, "%s=%s is not valid (accepted: %s); using %s",
+		 var, val, accepts, using);
+}
+
+static const char *value(const char *(*getenv_fn)(const char *), const char *name)
+{
+	const char *v = getenv_fn(name);
+	return v && *v ? v : NULL;
+}
+
+void shim_config_load(struct shim_config *c, const char *(*getenv_fn)(const char *))
+{
+	*c = (struct shim_config){ .log = LOG_WARN, .log_fd = 2,
+				   .fork = FORK_SITES, .spawn = SPAWN_AUTO };
+	if (getauxval(AT_SECURE))
+		return;
+	const char *v;
+
+	/* The log destination first, so later warnings reach it. */
+	if ((v = value(getenv_fn, "VFORKSHIM_LOG")) && shim_parse_log_level(v, &c->log))
+		bad("VFORKSHIM_LOG", v, "off, warn, info, debug", "warn");
+	if ((v = value(getenv_fn, "VFORKSHIM_LOG_FILE"))) {
+		int fd;
+		if (shim_open_log_file(v, &fd) == 0)
+			c->log_fd = fd;
+		else
+			shim_log(LOG_WARN, "VFORKSHIM_LOG_FILE=%s cannot be used (%s; accepted: a regular file of this user, not a symlink); logging to stderr",
+				 v, strerror(errno));
+	}
+
+	/* shim_log reads `cfg`; while loading into another struct (the
+	 * unit tests) keep the level and destination in step. */
+	struct shim_config saved = cfg;
+	if (c != &cfg) {
+		cfg.log = c->log;
+		cfg.log_fd = c->log_fd;
+	}
+
+	if ((v = value(getenv_fn, "VFORKSHIM")) && shim_parse_bool_enable(v, &c->enabled))
+		bad("VFORKSHIM", v, "1, on, 0, off", "off (inert)");
+	if ((v = value(getenv_fn, "VFORKSHIM_FORK")) && shim_parse_fork_mode(v, &c->fork))
+		bad("VFORKSHIM_FORK", v, "sites, all, off", "sites");
+	if ((v = value(getenv_fn, "VFORKSHIM_SPAWN")) && shim_parse_spawn_mode(v, &c->spawn))
+		bad("VFORKSHIM_SPAWN", v, "auto, always, off", "auto");
+	if ((v = value(getenv_fn, "VFORKSHIM_MIN_RSS")) && shim_parse_size(v, &c->min_rss)) {
+		c->min_rss = 0;
+		bad("VFORKSHIM_MIN_RSS", v, "a size in bytes with optional k, M or G", "0");
+	}
+	if ((v = value(getenv_fn, "VFORKSHIM_STATS")) && shim_parse_bool_enable(v, &c->stats))
+		bad("VFORKSHIM_STATS", v, "1, on, 0, off", "off");
+	c->sites = value(getenv_fn, "VFORKSHIM_SITES");
+
+	char libc[64];
+	size_t n = confstr(_CS_GNU_LIBC_VERSION, libc, sizeof libc);
+	shim_spawn_auto_for(n > 0 && n <= sizeof libc ? libc : NULL,
+			    &c->engine_for_posix_spawn, &c->engine_for_system_popen);
+	if (c != &cfg)
+		cfg = saved;
+}

@@ -1,0 +1,169 @@
+/* The one log function and the stats counters.
+ *
+ * A child that shares our memory may reach shim_log (a warning from the
+ * child guard, say), so nothing here allocates, locks or uses stdio: the
+ * line is formatted on the stack and leaves in a single write(2), which
+ * also keeps lines from different processes whole in an O_APPEND file. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+struct shim_stats stats;
+
+const char *const shim_reason_name[R_COUNT] = {
+	[R_POLICY] = "policy", [R_DENIED] = "denied", [R_NESTED] = "nested",
+	[R_ARCH] = "arch", [R_RSS] = "rss", [R_REFUSED] = "refused",
+	[R_SHSTK] = "shstk", [R_RESOURCE] = "resource", [R_LAYOUT] = "layout",
+	[R_UNWIND] = "unwind",
+};
+
+struct out { char *buf; size_t cap, len; };
+
+static void put(struct out *o, char c)
+{
+	if (o->len + 1 < o->cap)
+		o->buf[o->len] = c;
+	o->len++;
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	if (!s)
+		s = "(null)";
+	while (*s)
+		put(o, *s++);
+}
+
+static void put_num(struct out *o, unsigned long long v, unsigned base, bool neg)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	if (neg)
+		put(o, '-');
+	while (n)
+		put(o, tmp[--n]);
+}
+
+static int vformat(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+	struct out o = { buf, cap, 0 };
+	for (; *fmt; fmt++) {
+		if (*fmt != '%') {
+			put(&o, *fmt);
+			continue;
+		}
+		int longs = 0;
+		bool size = false;
+		for (fmt++; *fmt == 'l' || *fmt == 'z'; fmt++) {
+			if (*fmt == 'l')
+				longs++;
+			else
+				size = true;
+		}
+		long long sv;
+		unsigned long long uv;
+		switch (*fmt) {
+		case 'd':
+			sv = longs >= 2 ? va_arg(ap, long long)
+			   : longs == 1 || size ? va_arg(ap, long) : va_arg(ap, int);
+			put_num(&o, sv < 0 ? -(unsigned long long)sv : (unsigned long long)sv, 10, sv < 0);
+			break;
+		case 'u':
+		case 'x':
+			uv = longs >= 2 ? va_arg(ap, unsigned long long)
+			   : longs == 1 || size ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+			put_num(&o, uv, *fmt == 'x' ? 16 : 10, false);
+			break;
+		case 'p':
+			put_str(&o, "0x");
+			put_num(&o, (uintptr_t)va_arg(ap, void *), 16, false);
+			break;
+		case 's':
+			put_str(&o, va_arg(ap, const char *));
+			break;
+		case 'c':
+			put(&o, (char)va_arg(ap, int));
+			break;
+		case '%':
+			put(&o, '%');
+			break;
+		default: /* unknown conversion: show it rather than guess */
+			put(&o, '%');
+			if (*fmt)
+				put(&o, *fmt);
+			else
+				fmt--;
+		}
+	}
+	if (cap)
+		buf[o.len < cap ? o.len : cap - 1] = '\0';
+	return (int)(o.len < cap ? o.len : cap ? cap - 1 : 0);
+}
+
+int shim_format(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vformat(buf, cap, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void shim_log(enum shim_log_level level, const char *fmt, ...)
+{
+	if (level > cfg.log || cfg.log == LOG_OFF)
+		return;
+	int saved = errno;
+	char line[512];
+	static const char pre[] = "vforkshim: ";
+	memcpy(line, pre, sizeof pre - 1);
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vformat(line + sizeof pre - 1, sizeof line - sizeof pre, fmt, ap);
+	va_end(ap);
+	size_t len = sizeof pre - 1 + (size_t)n;
+	line[len++] = '\n';
+	write(cfg.log_fd, line, len);
+	errno = saved;
+}
+
+void shim_count_fallback(enum shim_reason r, bool is_fork)
+{
+	__atomic_add_fetch(&stats.fallback[r], 1, __ATOMIC_RELAXED);
+	if (is_fork)
+		STAT_INC(fork_real);
+	else
+		STAT_INC(spawn_libc);
+}
+
+void shim_stats_reset(void)
+{
+	memset(&stats, 0, sizeof stats);
+}
+
+int shim_stats_format(char *buf, size_t cap)
+{
+	struct shim_stats s;
+	__atomic_load(&stats.fork_rerouted, &s.fork_rerouted, __ATOMIC_RELAXED);
+	__atomic_load(&stats.fork_real, &s.fork_real, __ATOMIC_RELAXED);
+	__atomic_load(&stats.spawn_engine, &s.spawn_engine, __ATOMIC_RELAXED);
+	__atomic_load(&stats.spawn_libc, &s.spawn_libc, __ATOMIC_RELAXED);
+	int n = shim_format(buf, cap,
+			    "vforkshim: stats pid=%d fork_rerouted=%lu fork_real=%lu spawn_engine=%lu spawn_libc=%lu",
+			    (int)getpid(), s.fork_rerouted, s.fork_real,
+			    s.spawn_engine, s.spawn_libc);
+	for (int r = 0; r < R_COUNT && (size_t)n + 2 < cap; r++)
+		n += shim_format(buf + n, cap - (size_t)n, " fallback_%s=%lu",
+				 shim_reason_name[r],
+				 __atomic_load_n(&stats.fallback[r], __ATOMIC_RELAXED));
+	if ((size_t)n + 1 < cap)
+		buf[n++] = '\n';
+	return n;
+}

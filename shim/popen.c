@@ -1,0 +1,170 @@
+/* popen and pclose on the engine, with glibc 2.36's contract
+ * (libio/iopopen.c): modes "r" or "w" with an optional "e"
+ * (close-on-exec for the caller's end), anything else EINVAL; the child
+ * runs `sh -c command` with the pipe on its stdin or stdout and the
+ * streams of earlier popen calls closed (POSIX); a spawn that fails
+ * gives NULL with ENOMEM; pclose waits and returns the wait status.
+ *
+ * Streams we open are kept in our own chain, and pclose hands any other
+ * FILE to the real pclose. fclose() on one of our streams (undefined by
+ * POSIX) closes it without reaping the child: see the README. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+struct proc {
+	FILE *fp;
+	pid_t pid;
+	struct proc *next;
+};
+
+static struct proc *chain;
+static pthread_mutex_t chain_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void lock_prepare(void) { pthread_mutex_lock(&chain_lock); }
+static void lock_parent(void) { pthread_mutex_unlock(&chain_lock); }
+static void lock_child(void) { pthread_mutex_init(&chain_lock, NULL); }
+
+__attribute__((constructor)) static void popen_atfork(void)
+{
+	pthread_atfork(lock_prepare, lock_parent, lock_child);
+}
+
+static int parse_mode(const char *mode, bool *read, bool *cloexec)
+{
+	bool r = false, w = false;
+	*cloexec = false;
+	for (; *mode; mode++) {
+		switch (*mode) {
+		case 'r': r = true; break;
+		case 'w': w = true; break;
+		case 'e': *cloexec = true; break;
+		default: return -1;
+		}
+	}
+	if (r == w)
+		return -1;
+	*read = r;
+	return 0;
+}
+
+/* Returns the stream, NULL with errno set, or sets *declined when the
+ * engine would not run: then nothing is left open. */
+static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *declined)
+{
+	int fds[2];
+	*declined = false;
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return NULL;
+	int parent_end = rd ? 0 : 1, child_end = 1 - parent_end;
+	int child_fd = rd ? 1 : 0;
+	FILE *fp = NULL;
+	struct proc *pr = malloc(sizeof *pr);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+
+	/* Already on the child's fd: move it, so that the dup2 below
+	 * clears FD_CLOEXEC in the child only. */
+	if (fds[child_end] == child_fd) {
+		int tmp = fcntl(child_fd, F_DUPFD_CLOEXEC, 0);
+		if (tmp < 0)
+			goto fail;
+		close(fds[child_end]);
+		fds[child_end] = tmp;
+	}
+	if (!pr || !(fp = fdopen(fds[parent_end], rd ? "r" : "w")) ||
+	    posix_spawn_file_actions_adddup2(&fa, fds[child_end], child_fd))
+		goto fail;
+
+	pthread_mutex_lock(&chain_lock);
+	int ret = 0;
+	for (struct proc *p = chain; p && !ret; p = p->next) {
+		int fd = fileno(p->fp);
+		if (fd != child_fd)
+			ret = posix_spawn_file_actions_addclose(&fa, fd);
+	}
+	if (!ret) {
+		char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
+		extern char **environ;
+		ret = shim_engine_spawn(&pr->pid, "/bin/sh", &fa, NULL, argv, environ, false);
+	}
+	if (ret == 0) {
+		pr->fp = fp;
+		pr->next = chain;
+		chain = pr;
+	}
+	pthread_mutex_unlock(&chain_lock);
+	if (ret != 0) {
+		*declined = ret == SHIM_DECLINED;
+		goto fail;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[child_end]);
+	if (!cloexec)
+		fcntl(fds[parent_end], F_SETFD, 0);
+	return fp;
+
+fail:
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[child_end]);
+	if (fp)
+		fclose(fp);
+	else
+		close(fds[parent_end]);
+	free(pr);
+	if (!*declined)
+		errno = ENOMEM;
+	return NULL;
+}
+
+SHIM_EXPORT FILE *popen(const char *command, const char *mode)
+{
+	shim_init();
+	bool rd, cloexec;
+	if (!cfg.enabled || parse_mode(mode, &rd, &cloexec) != 0 ||
+	    !shim_engine_wanted(false))
+		return real.popen(command, mode);
+	int saved_errno = errno;
+	bool declined;
+	FILE *fp = engine_popen(command, rd, cloexec, &declined);
+	if (!declined)
+		return fp;
+	errno = saved_errno;
+	return real.popen(command, mode);
+}
+
+SHIM_EXPORT int pclose(FILE *fp)
+{
+	shim_init();
+	struct proc *found = NULL;
+	pthread_mutex_lock(&chain_lock);
+	for (struct proc **pp = &chain; *pp; pp = &(*pp)->next) {
+		if ((*pp)->fp == fp) {
+			found = *pp;
+			*pp = found->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&chain_lock);
+	if (!found)
+		return real.pclose(fp);
+
+	/* glibc: the flush/close status, unless the wait status is
+	 * non-zero; the child is reaped either way. */
+	int close_status = fclose(fp);
+	pid_t pid = found->pid;
+	free(found);
+	int wstatus, r, state;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	while ((r = waitpid(pid, &wstatus, 0)) < 0 && errno == EINTR)
+		;
+	pthread_setcancelstate(state, NULL);
+	if (r < 0)
+		return -1;
+	return wstatus != 0 ? wstatus : close_status;
+}

@@ -1,0 +1,126 @@
+/* system() on the engine, with glibc 2.36's contract
+ * (sysdeps/posix/system.c): SIGINT and SIGQUIT are ignored in the
+ * caller while any system() runs (reference-counted across threads),
+ * SIGCHLD is blocked in the calling thread while it waits, the child
+ * gets the caller's mask and SIGINT/SIGQUIT back at SIG_DFL unless the
+ * caller ignored them, a shell that cannot run gives status 127 with
+ * errno set, and system(NULL) asks the shell to `exit 0`. A cancelled
+ * caller kills and reaps its child, as glibc's cancel handler does. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int users;
+static struct sigaction saved_intr, saved_quit;
+
+static void lock_prepare(void) { pthread_mutex_lock(&lock); }
+static void lock_parent(void) { pthread_mutex_unlock(&lock); }
+static void lock_child(void) { pthread_mutex_init(&lock, NULL); }
+
+__attribute__((constructor)) static void system_atfork(void)
+{
+	/* A real fork while another thread holds the lock must not leave
+	 * the child with it held. */
+	pthread_atfork(lock_prepare, lock_parent, lock_child);
+}
+
+static void release_signals(void)
+{
+	pthread_mutex_lock(&lock);
+	if (--users == 0) {
+		sigaction(SIGINT, &saved_intr, NULL);
+		sigaction(SIGQUIT, &saved_quit, NULL);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+static void on_cancel(void *arg)
+{
+	pid_t pid = *(pid_t *)arg;
+	kill(pid, SIGKILL);
+	int state;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	pthread_setcancelstate(state, NULL);
+	release_signals();
+}
+
+/* Returns the status, or SHIM_DECLINED (nothing done) for the caller
+ * to use the real system(). */
+static int engine_system(const char *line, int *status_out)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, intr, quit;
+	sigemptyset(&ign.sa_mask);
+
+	pthread_mutex_lock(&lock);
+	if (users++ == 0) {
+		sigaction(SIGINT, &ign, &saved_intr);
+		sigaction(SIGQUIT, &ign, &saved_quit);
+	}
+	intr = saved_intr;
+	quit = saved_quit;
+	pthread_mutex_unlock(&lock);
+
+	sigset_t chld, omask, reset;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &omask);
+	sigemptyset(&reset);
+	if (intr.sa_handler != SIG_IGN)
+		sigaddset(&reset, SIGINT);
+	if (quit.sa_handler != SIG_IGN)
+		sigaddset(&reset, SIGQUIT);
+
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &omask);
+	posix_spawnattr_setsigdefault(&attr, &reset);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	pid_t pid;
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)line, NULL };
+	extern char **environ;
+	int ret = shim_engine_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ, false);
+	posix_spawnattr_destroy(&attr);
+
+	int status = -1;
+	if (ret == 0) {
+		pthread_cleanup_push(on_cancel, &pid);
+		int r;
+		while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+			;
+		if (r != pid)
+			status = -1;
+		pthread_cleanup_pop(0);
+	} else if (ret > 0) {
+		status = W_EXITCODE(127, 0);
+	}
+	release_signals();
+	sigprocmask(SIG_SETMASK, &omask, NULL);
+	if (ret == SHIM_DECLINED)
+		return SHIM_DECLINED;
+	if (ret > 0)
+		errno = ret;
+	*status_out = status;
+	return 0;
+}
+
+SHIM_EXPORT int system(const char *line)
+{
+	shim_init();
+	if (!cfg.enabled || !shim_engine_wanted(false))
+		return real.system(line);
+	int status;
+	if (line == NULL) {
+		if (engine_system("exit 0", &status) == 0)
+			return status == 0;
+	} else if (engine_system(line, &status) == 0) {
+		return status;
+	}
+	return real.system(line);
+}
