@@ -44,6 +44,13 @@ $(B)/asm/%.o: asm/%.S
 
 include tests/tests.mk
 
+$(B)/demo/spawn_cost: scripts/demo/spawn_cost.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -o $@ $<
+
+demo: $(LIB) $(B)/demo/spawn_cost
+	@GIB=$(or $(GIB),2) COUNT=$(or $(COUNT),20) scripts/demo/demo.sh
+
 install: $(LIB)
 	install -d $(DESTDIR)$(LIBDIR)
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libvforkshim.so
@@ -54,5 +61,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all install uninstall clean
+.PHONY: all demo install uninstall clean
 -include $(OBJS:.o=.d)

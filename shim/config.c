@@ -15,7 +15,7 @@
 
 #include "shim.h"
 
-struct shim_config cfg = { .log = LOG_WARN, .log_fd = 2 };
+struct shim_config cfg = { .log = LOG_WARN };
 
 static bool is(const char *s, const char *word)
 {
@@ -100,8 +100,11 @@ int shim_parse_size(const char *s, unsigned long long *out)
 
 /* Opened write-only, append, create, close-on-exec and without
  * following a final symlink; a file that is not regular or not ours
- * (a log planted by someone else) is refused. */
-int shim_open_log_file(const char *path, int *fd_out)
+ * (a log planted by someone else) is refused. It is opened for each
+ * line and closed again: holding a descriptor would take a number the
+ * program may expect to get (a daemon that closed stdin) and would be
+ * one more descriptor in every process the program starts. */
+int shim_open_log_file(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 			    O_NOFOLLOW | O_NOCTTY, 0600);
@@ -113,8 +116,7 @@ int shim_open_log_file(const char *path, int *fd_out)
 		errno = EPERM;
 		return -1;
 	}
-	*fd_out = fd;
-	return 0;
+	return fd;
 }
 
 /* glibc's posix_spawn has used clone(CLONE_VM|CLONE_VFORK) since 2.24
@@ -153,7 +155,7 @@ static const char *value(const char *(*getenv_fn)(const char *), const char *nam
 
 void shim_config_load(struct shim_config *c, const char *(*getenv_fn)(const char *))
 {
-	*c = (struct shim_config){ .log = LOG_WARN, .log_fd = 2,
+	*c = (struct shim_config){ .log = LOG_WARN,
 				   .fork = FORK_SITES, .spawn = SPAWN_AUTO };
 	if (getauxval(AT_SECURE))
 		return;
@@ -163,10 +165,11 @@ void shim_config_load(struct shim_config *c, const char *(*getenv_fn)(const char
 	if ((v = value(getenv_fn, "VFORKSHIM_LOG")) && shim_parse_log_level(v, &c->log))
 		bad("VFORKSHIM_LOG", v, "off, warn, info, debug", "warn");
 	if ((v = value(getenv_fn, "VFORKSHIM_LOG_FILE"))) {
-		int fd;
-		if (shim_open_log_file(v, &fd) == 0)
-			c->log_fd = fd;
-		else
+		int fd = shim_open_log_file(v);
+		if (fd >= 0) {
+			close(fd);
+			c->log_file = v;
+		} else
 			shim_log(LOG_WARN, "VFORKSHIM_LOG_FILE=%s cannot be used (%s; accepted: a regular file of this user, not a symlink); logging to stderr",
 				 v, strerror(errno));
 	}
@@ -176,7 +179,7 @@ void shim_config_load(struct shim_config *c, const char *(*getenv_fn)(const char
 	struct shim_config saved = cfg;
 	if (c != &cfg) {
 		cfg.log = c->log;
-		cfg.log_fd = c->log_fd;
+		cfg.log_file = c->log_file;
 	}
 
 	if ((v = value(getenv_fn, "VFORKSHIM")) && shim_parse_bool_enable(v, &c->enabled))

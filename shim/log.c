@@ -130,8 +130,18 @@ void shim_log(enum shim_log_level level, const char *fmt, ...)
 	va_end(ap);
 	size_t len = sizeof pre - 1 + (size_t)n;
 	line[len++] = '\n';
-	write(cfg.log_fd, line, len);
+	shim_write_log(line, len);
 	errno = saved;
+}
+
+void shim_write_log(const char *line, size_t len)
+{
+	int fd = cfg.log_file ? shim_open_log_file(cfg.log_file) : 2;
+	if (fd < 0) /* it was usable at start-up; it is not now */
+		fd = 2;
+	write(fd, line, len);
+	if (fd != 2)
+		close(fd);
 }
 
 void shim_count_fallback(enum shim_reason r, bool is_fork)

@@ -68,5 +68,5 @@ __attribute__((destructor)) static void shim_destructor(void)
 	char line[1024];
 	int n = shim_stats_format(line, sizeof line);
 	if (n > 0)
-		write(cfg.log_fd, line, (size_t)n);
+		shim_write_log(line, (size_t)n);
 }

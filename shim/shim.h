@@ -53,7 +53,7 @@ struct shim_config {
 	enum shim_spawn_mode spawn; /* VFORKSHIM_SPAWN */
 	unsigned long long min_rss; /* VFORKSHIM_MIN_RSS, bytes */
 	enum shim_log_level log;  /* VFORKSHIM_LOG */
-	int log_fd;               /* VFORKSHIM_LOG_FILE, or 2 */
+	const char *log_file;     /* VFORKSHIM_LOG_FILE, or NULL for stderr */
 	bool stats;               /* VFORKSHIM_STATS */
 	/* Derived: which libc entry points copy the address space when
 	 * called, so that `auto` puts them on the engine. */
@@ -70,7 +70,8 @@ int shim_parse_fork_mode(const char *s, enum shim_fork_mode *out);
 int shim_parse_spawn_mode(const char *s, enum shim_spawn_mode *out);
 int shim_parse_size(const char *s, unsigned long long *out);
 int shim_parse_log_level(const char *s, enum shim_log_level *out);
-int shim_open_log_file(const char *path, int *fd_out);
+/* Opens the log file for one write; -1 with errno when it is refused. */
+int shim_open_log_file(const char *path);
 /* Decides the `auto` spawn modes from a libc name and version. */
 void shim_spawn_auto_for(const char *libc_version, bool *posix_spawn_copies,
 			 bool *system_popen_copies);
@@ -80,6 +81,8 @@ void shim_spawn_auto_for(const char *libc_version, bool *posix_spawn_copies,
  * %p %c) and writes one line with write(2). */
 void shim_log(enum shim_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* One line to VFORKSHIM_LOG_FILE or stderr, in a single write(2). */
+void shim_write_log(const char *line, size_t len);
 int shim_format(char *buf, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

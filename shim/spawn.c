@@ -299,7 +299,7 @@ int shim_engine_spawn(pid_t *pid, const char *file,
 
 	if (child <= 0 && (ec == EINVAL || ec == ENOSYS || ec == EPERM)) {
 		if (!__atomic_exchange_n(&refused, 1, __ATOMIC_RELAXED))
-			shim_log(LOG_WARN, "the kernel refused a CLONE_VM clone (%s); using libc from now on",
+			shim_log(LOG_INFO, "the kernel refused a CLONE_VM clone (%s); using libc from now on",
 				 strerror(ec));
 		return decline(R_REFUSED, saved_errno);
 	}

@@ -1,0 +1,45 @@
+#!/bin/bash
+# make check: the Check runners (linked and preloaded) with the engine
+# forced on, then the integration tests. Each run is bounded by a
+# timeout; the stats line of each runner must show that every call it
+# made through the shim went to the engine and none to libc.
+set -u
+cd "$(dirname "$0")/.."
+B=build
+T=$B/tests
+LIB=$PWD/$B/libvforkshim.so
+LOGS=$T/logs
+rm -rf "$LOGS" && mkdir -p "$LOGS"
+failed=0
+
+# stat FILE PID KEY: the value of KEY in PID's stats line in FILE
+stat_of() {
+	grep "^vforkshim: stats pid=$2 " "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$3=//p"
+}
+
+run_runner() { # name preload
+	local name=$1 preload=$2 log=$LOGS/$1.log calls=$LOGS/$1.calls
+	echo "== check_$name (VFORKSHIM_SPAWN=always)"
+	env VFORKSHIM=1 VFORKSHIM_SPAWN=always VFORKSHIM_STATS=1 \
+		VFORKSHIM_LOG_FILE="$PWD/$log" VFORKSHIM_TEST_CALLS="$calls" \
+		LD_PRELOAD="$preload" timeout 600 "$T/check_$name" || failed=1
+	read -r pid n < "$calls" || { echo "FAIL: check_$name wrote no call count"; failed=1; return; }
+	local engine libc
+	engine=$(stat_of "$log" "$pid" spawn_engine)
+	libc=$(stat_of "$log" "$pid" spawn_libc)
+	if [ "$engine" = "$n" ] && [ "$libc" = 0 ]; then
+		echo "ok: check_$name: all $n calls through the shim ran on the engine (spawn_engine=$engine spawn_libc=0)"
+	else
+		echo "FAIL: check_$name: $n calls, stats say spawn_engine=${engine:-?} spawn_libc=${libc:-?}"
+		failed=1
+	fi
+}
+
+run_runner linked ""
+run_runner preloaded "$LIB"
+
+echo "== integration"
+LIB="$LIB" LOGS="$LOGS" timeout 600 tests/integration.sh || failed=1
+
+if [ $failed = 0 ]; then echo "make check: all passed"; else echo "make check: FAILED"; fi
+exit $failed
