@@ -45,6 +45,8 @@ static void init_once_fn(void)
 	real.posix_spawn = need("posix_spawn");
 	real.posix_spawnp = need("posix_spawnp");
 	shim_config_load(&cfg, plain_getenv);
+	if (cfg.enabled && cfg.fork != FORK_OFF)
+		shim_sites_init();
 }
 
 void shim_init(void)

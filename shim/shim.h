@@ -162,6 +162,34 @@ bool shim_fa_layout_ok(void);
 int shim_fa_count(const posix_spawn_file_actions_t *fa);
 void shim_fa_get(const posix_spawn_file_actions_t *fa, int i, struct shim_fa *out);
 
+/* ---- the rerouted fork (fork.c, sites.c, child_guard.c) ---- */
+struct shim_walk {
+	uintptr_t site_cfa;  /* top of the matched site's frame, 0 if none */
+	const char *site;    /* its symbol */
+	uintptr_t last_cfa;  /* top of the outermost frame walked */
+	bool denied;         /* a deny site is on the stack */
+};
+void shim_sites_init(void);
+int shim_sites_parse(const char *list);
+int shim_sites_walk(struct shim_walk *w);
+
+long shim_vfork_clone(void *save, const void *top, size_t cap); /* asm/<arch>.S */
+unsigned long shim_shstk_active(void);
+
+/* The child guard's state, in TLS: the child of a rerouted fork runs
+ * on its parent thread's TLS, which nothing else uses meanwhile. */
+struct shim_guard {
+	int active;            /* we are the child of a rerouted fork */
+	sigset_t want_mask;    /* the mask the child believes it has */
+	char **env;            /* child-private environment, or NULL */
+	size_t env_len, env_cap;
+	void *arena;           /* mmap'd blocks the child allocated from */
+	int creds_changed;
+};
+extern __thread struct shim_guard shim_guard;
+void shim_guard_parent_cleanup(void);
+void shim_guard_nested_child(void);
+
 /* exec with a PATH search as glibc's execvpe; `script` runs ENOEXEC
  * files with /bin/sh as execvp does (posix_spawnp does not). */
 int shim_exec_search(const char *file, char *const argv[], char *const envp[],

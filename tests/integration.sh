@@ -26,7 +26,7 @@ stat_of() { # KEY: from the last stats line in $LOGS/err
 # 1. The library exports exactly the interposed functions.
 exports=$(nm -D --defined-only "$LIB" | awk '{print $3}' | sort | tr '\n' ' ')
 check "exports are only the interposed functions ($exports)" \
-	test "$exports" = "pclose popen posix_spawn posix_spawnp system "
+	test "$exports" = "clearenv execl execle execlp execv execve execvp execvpe exit fexecve fork pclose popen posix_spawn posix_spawnp pthread_sigmask putenv setegid setenv seteuid setgid setgroups setregid setresgid setresuid setreuid setuid sigprocmask system unsetenv "
 
 # 2. Same output with and without the shim; stats say where calls went.
 "$P/demo_calls" > "$LOGS/base" 2>&1
@@ -86,17 +86,62 @@ rc=$?
 if [ $rc = 77 ]; then
 	echo "skip: seccomp test ($(cat "$LOGS/base"))"
 else
-	shim VFORKSHIM=1 VFORKSHIM_SPAWN=always VFORKSHIM_STATS=1 -- "$P/seccomp_spawn"
+	shim VFORKSHIM=1 VFORKSHIM_SPAWN=always VFORKSHIM_FORK=all VFORKSHIM_STATS=1 -- "$P/seccomp_spawn"
 	check "seccomp: output identical to libc under the same filter" cmp -s "$LOGS/base" "$LOGS/out"
-	check "seccomp: spawns succeed" test "$(grep -c ran "$LOGS/out")" = 6
-	check "seccomp: every call fell back (fallback_refused=6 spawn_libc=6)" \
-		test "$(stat_of fallback_refused)/$(stat_of spawn_libc)/$(stat_of spawn_engine)" = 6/6/0
+	check "seccomp: spawns and forks succeed" test "$(grep -c ran "$LOGS/out")" = 8
+	check "seccomp: every call fell back (fallback_refused=8 spawn_libc=6 fork_real=2)" \
+		test "$(stat_of fallback_refused)/$(stat_of spawn_libc)/$(stat_of fork_real)/$(stat_of spawn_engine)" = 8/6/2/0
 	"$P/seccomp_spawn" strict > "$LOGS/base" 2>&1
 	shim VFORKSHIM=1 VFORKSHIM_SPAWN=always -- "$P/seccomp_spawn" strict
 	check "seccomp strict: the same failures as libc" cmp -s "$LOGS/base" "$LOGS/out"
 fi
 
-# 6. install/uninstall honour DESTDIR, PREFIX and LIBDIR.
+# 6. The rerouted fork: a child that scribbles the stack, sets the
+#    environment, calls exit, assigns environ, fails to exec, forks,
+#    sets its mask. The parent must see what it sees without the shim.
+R=$PWD/$P/report
+# Without the shim, the child's exit(3) flushes a copy of the parent's
+# stdio buffer and runs its atexit handler: the line appears twice.
+# The guard makes that exit an _exit, so it appears once.
+cat > "$LOGS/want" <<'WANT'
+buffered output before the forks, printed once
+child sees GUARD_VAR=from-child GUARD_PUT=1 HOME=unset
+child env: ONLY=this
+0000000000000800
+still buffered: exit 0, local 42, errno 77, parent GUARD_VAR=(unset) HOME set
+exit(3) in child -> 3
+environ assigned in child -> 0, parent's environ intact: 1
+exec failure in child -> 42
+nested fork -> 6
+mask set in child -> 0
+parent still blocks SIGUSR1: 1, SIGUSR2: 0
+done
+atexit handler ran once
+WANT
+shim VFORKSHIM=1 VFORKSHIM_FORK=all VFORKSHIM_STATS=1 -- "$P/fork_guard" "$R"
+check "fork=all: the parent sees exactly what it should" cmp -s "$LOGS/want" "$LOGS/out"
+diff "$LOGS/want" "$LOGS/out" | head -20
+check "fork=all: all 6 forks rerouted, the nested one real" \
+	test "$(stat_of fork_rerouted)/$(stat_of fallback_nested)" = 6/1
+check "the child saw its own environment and mask" \
+	grep -q 'child sees GUARD_VAR=from-child GUARD_PUT=1 HOME=unset' "$LOGS/out"
+"$P/fork_guard" "$R" > "$LOGS/base" 2>&1
+shim VFORKSHIM=1 VFORKSHIM_STATS=1 -- "$P/fork_guard" "$R"
+check "fork=sites: a fork from main() stays real, output as without the shim" \
+	test "$(cmp -s "$LOGS/base" "$LOGS/out" && echo same)/$(stat_of fork_rerouted)/$(stat_of fallback_policy)" = same/0/6
+if command -v node >/dev/null; then
+	js='const cp=require("child_process");let o="";for(let i=0;i<5;i++){o+=cp.spawnSync("/bin/echo",["s"+i]).stdout}
+o+=cp.execSync("echo $V; pwd",{env:{V:"v",PATH:process.env.PATH},cwd:"/usr"});
+cp.exec("echo async",(e,so)=>{console.log(o+so)})'
+	node -e "$js" > "$LOGS/base" 2>&1
+	shim VFORKSHIM=1 VFORKSHIM_STATS=1 -- node -e "$js"
+	check "node: spawnSync/execSync/exec output identical" cmp -s "$LOGS/base" "$LOGS/out"
+	check "node: every libuv spawn rerouted at uv_spawn (fork_rerouted=7)" test "$(stat_of fork_rerouted)" = 7
+else
+	echo "skip: node is not installed"
+fi
+
+# 7. install/uninstall honour DESTDIR, PREFIX and LIBDIR.
 D=$(mktemp -d)
 make -s install DESTDIR="$D" PREFIX=/opt/vs LIBDIR=/opt/vs/lib64 >/dev/null
 check "make install puts the library under DESTDIR/LIBDIR" \

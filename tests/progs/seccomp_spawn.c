@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -65,6 +66,15 @@ int main(int argc, char **argv)
 		if (rc == 0)
 			waitpid(pid, &ws, 0);
 		printf("posix_spawnp -> %d (%s), status %d\n", rc, strerror(rc), ws);
+		pid = fork();
+		if (pid == 0) {
+			execlp("echo", "echo", "fork-ran", (char *)0);
+			_exit(127);
+		}
+		ws = -1;
+		if (pid > 0)
+			waitpid(pid, &ws, 0);
+		printf("fork -> %s, status %d\n", pid > 0 ? "pid" : "-1", ws);
 	}
 	return 0;
 }

@@ -1,0 +1,223 @@
+/* Exec-bound call sites: is a known exec-bound function on the stack?
+ *
+ * A site is the address range [start, start + size) of an exported
+ * symbol, found with dlsym and dladdr1. The stack is walked with
+ * libgcc's unwinder, loaded with dlopen at start-up (never inside a
+ * fork), which also gives each frame's CFA: the top of the matched
+ * site's frame is where the snapshot of the caller's stack must end.
+ * Sites whose object is not loaded yet (libjava.so arrives by dlopen)
+ * are looked up again whenever the number of loaded objects changed.
+ * Deny sites run arbitrary code in the child and are never rerouted,
+ * not even with VFORKSHIM_FORK=all. */
+#include <dlfcn.h>
+#include <link.h>
+#include <pthread.h>
+#include <string.h>
+#include <unwind.h>
+
+#include "shim.h"
+
+#define MAX_SITES 32
+#define MAX_DEPTH 64
+
+struct site {
+	char object[128], symbol[128];
+	bool deny;
+	uintptr_t start, end; /* 0, 0 until found */
+};
+
+/* docs/sites.md justifies each of these from the runtime's child code */
+static const char *const builtin[] = {
+	"uv_spawn",                               /* libuv (Node) */
+	"rb_fork_async_signal_safe",              /* Ruby */
+	"Perl_pp_system", "Perl_my_popen", "Perl_my_popen_list", /* Perl */
+	"Java_java_lang_ProcessImpl_forkAndExec", /* OpenJDK, FORK mode */
+};
+/* CPython forks only for preexec_fn (arbitrary Python in the child). */
+static const char *const denied[] = { "PyInit__posixsubprocess" };
+
+static struct site sites[MAX_SITES];
+static int nsites;
+static unsigned long long seen_adds = ~0ULL;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static _Unwind_Reason_Code (*backtrace_fn)(_Unwind_Trace_Fn, void *);
+static _Unwind_Ptr (*get_ip)(struct _Unwind_Context *);
+static _Unwind_Word (*get_cfa)(struct _Unwind_Context *);
+
+static void add(const char *object, const char *symbol, bool deny)
+{
+	if (nsites == MAX_SITES) {
+		shim_log(LOG_WARN, "VFORKSHIM_SITES: more than %d sites; %s ignored", MAX_SITES, symbol);
+		return;
+	}
+	struct site *s = &sites[nsites++];
+	memset(s, 0, sizeof *s);
+	s->deny = deny;
+	strncpy(s->object, object ? object : "", sizeof s->object - 1);
+	strncpy(s->symbol, symbol, sizeof s->symbol - 1);
+}
+
+/* "sym" or "object:sym", comma separated; a bad entry is warned about
+ * and skipped. Returns the number of entries accepted. */
+int shim_sites_parse(const char *list)
+{
+	int accepted = 0;
+	while (list && *list) {
+		const char *end = strchrnul(list, ',');
+		char entry[256];
+		size_t n = (size_t)(end - list);
+		const char *colon = memchr(list, ':', n);
+		if (n == 0 || n >= sizeof entry || (colon && (colon == list || colon == end - 1))) {
+			shim_log(LOG_WARN, "VFORKSHIM_SITES: entry %d is not valid (accepted: symbol or object:symbol, at most 255 bytes); skipped",
+				 accepted + 1);
+		} else {
+			memcpy(entry, list, n);
+			entry[n] = '\0';
+			char *c = strchr(entry, ':');
+			if (c) {
+				*c = '\0';
+				add(entry, c + 1, false);
+			} else {
+				add(NULL, entry, false);
+			}
+			accepted++;
+		}
+		list = *end ? end + 1 : end;
+	}
+	return accepted;
+}
+
+void shim_sites_init(void)
+{
+	for (size_t i = 0; i < sizeof builtin / sizeof *builtin; i++)
+		add(NULL, builtin[i], false);
+	for (size_t i = 0; i < sizeof denied / sizeof *denied; i++)
+		add(NULL, denied[i], true);
+	shim_sites_parse(cfg.sites);
+	void *gcc = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (gcc) {
+		backtrace_fn = dlsym(gcc, "_Unwind_Backtrace");
+		get_ip = dlsym(gcc, "_Unwind_GetIP");
+		get_cfa = dlsym(gcc, "_Unwind_GetCFA");
+	}
+	if (!backtrace_fn || !get_ip || !get_cfa) {
+		backtrace_fn = NULL;
+		shim_log(LOG_WARN, "libgcc_s.so.1 not found: fork() cannot be matched to sites and stays real");
+	}
+}
+
+static int count_adds(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	*(unsigned long long *)data = info->dlpi_adds;
+	return 1;
+}
+
+struct text_range {
+	uintptr_t base, start, end;
+};
+
+static int find_text(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct text_range *r = data;
+	if (info->dlpi_addr != r->base)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+			if (!r->start || a < r->start)
+				r->start = a;
+			if (a + ph->p_memsz > r->end)
+				r->end = a + ph->p_memsz;
+		}
+	}
+	return 1;
+}
+
+/* A symbol's range; for a deny site, the code of the whole object that
+ * defines it (CPython's fork is static and any frame of the
+ * interpreter can mean Python code in the child). */
+static void resolve(struct site *s)
+{
+	void *h = RTLD_DEFAULT;
+	if (s->object[0] && !(h = dlopen(s->object, RTLD_NOLOAD | RTLD_LAZY)))
+		return;
+	void *addr = dlsym(h, s->symbol);
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	struct link_map *lm = NULL;
+	if (addr && s->deny && dladdr1(addr, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm) {
+		struct text_range r = { .base = lm->l_addr };
+		dl_iterate_phdr(find_text, &r);
+		s->start = r.start;
+		s->end = r.end;
+	} else if (addr && dladdr1(addr, &info, (void **)&sym, RTLD_DL_SYMENT) && sym) {
+		s->start = (uintptr_t)addr;
+		s->end = s->start + (sym->st_size ? sym->st_size : 1);
+	}
+	if (s->object[0])
+		dlclose(h);
+}
+
+static void refresh(void)
+{
+	unsigned long long adds = 0;
+	dl_iterate_phdr(count_adds, &adds);
+	if (adds == __atomic_load_n(&seen_adds, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < nsites; i++)
+		if (!sites[i].start)
+			resolve(&sites[i]);
+	__atomic_store_n(&seen_adds, adds, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&lock);
+}
+
+struct walk_state {
+	struct shim_walk *w;
+	int depth;
+	const char *matched; /* a site matched at the previous frame */
+};
+
+/* libgcc hands each callback the IP of frame N with the CFA of frame
+ * N-1 (its callee), i.e. the bottom of frame N; the top of a matched
+ * site's frame is therefore the CFA given with the frame after it. */
+static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
+{
+	struct walk_state *st = arg;
+	uintptr_t ip = get_ip(ctx), cfa = get_cfa(ctx);
+	if (st->matched && !st->w->site_cfa) {
+		st->w->site_cfa = cfa;
+		st->w->site = st->matched;
+	}
+	if (!ip)
+		return _URC_END_OF_STACK;
+	st->w->last_cfa = cfa;
+	for (int i = 0; i < nsites; i++) {
+		const struct site *s = &sites[i];
+		if (ip - 1 >= s->start && ip - 1 < s->end) {
+			if (s->deny) {
+				st->w->denied = true;
+				return _URC_END_OF_STACK;
+			}
+			if (!st->matched)
+				st->matched = s->symbol;
+		}
+	}
+	return ++st->depth >= MAX_DEPTH ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+int shim_sites_walk(struct shim_walk *w)
+{
+	memset(w, 0, sizeof *w);
+	if (!backtrace_fn)
+		return -1;
+	refresh();
+	struct walk_state st = { w, 0, NULL };
+	backtrace_fn(frame, &st);
+	/* a site matched but its frame's top unknown: do not guess */
+	return w->last_cfa && !(st.matched && !w->site_cfa) ? 0 : -1;
+}
