@@ -24,7 +24,6 @@
 #include "shim.h"
 
 extern char **environ;
-static int refused;
 
 static pid_t real_fork(enum shim_reason why)
 {
@@ -36,6 +35,8 @@ static pid_t real_fork(enum shim_reason why)
 }
 
 #ifndef SHIM_NO_STUB
+static int refused; /* the kernel said no to CLONE_VM once: stop asking */
+
 static unsigned long long rss_bytes(void)
 {
 	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
