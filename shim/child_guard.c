@@ -369,22 +369,14 @@ SHIM_EXPORT int setuid(uid_t uid)
 {
 	if (!IN_CHILD)
 		return NEXT(setuid)(uid);
-#ifdef SYS_setuid32
-	return creds(syscall(SYS_setuid32, uid));
-#else
-	return creds(syscall(SYS_setuid, uid));
-#endif
+	return creds(syscall(SHIM_SYS_setuid, uid));
 }
 
 SHIM_EXPORT int setgid(gid_t gid)
 {
 	if (!IN_CHILD)
 		return NEXT(setgid)(gid);
-#ifdef SYS_setgid32
-	return creds(syscall(SYS_setgid32, gid));
-#else
-	return creds(syscall(SYS_setgid, gid));
-#endif
+	return creds(syscall(SHIM_SYS_setgid, gid));
 }
 
 SHIM_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
@@ -415,22 +407,14 @@ SHIM_EXPORT int setreuid(uid_t r, uid_t e)
 {
 	if (!IN_CHILD)
 		return NEXT(setreuid)(r, e);
-#ifdef SYS_setreuid32
-	return creds(syscall(SYS_setreuid32, r, e));
-#else
-	return creds(syscall(SYS_setreuid, r, e));
-#endif
+	return creds(syscall(SHIM_SYS_setreuid, r, e));
 }
 
 SHIM_EXPORT int setregid(gid_t r, gid_t e)
 {
 	if (!IN_CHILD)
 		return NEXT(setregid)(r, e);
-#ifdef SYS_setregid32
-	return creds(syscall(SYS_setregid32, r, e));
-#else
-	return creds(syscall(SYS_setregid, r, e));
-#endif
+	return creds(syscall(SHIM_SYS_setregid, r, e));
 }
 
 SHIM_EXPORT int setgroups(size_t n, const gid_t *list)

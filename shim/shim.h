@@ -126,10 +126,18 @@ void shim_child_reset_handlers(const sigset_t *to_default);
  * suffix there. */
 #include <sys/syscall.h>
 #ifdef SYS_setresuid32
+#define SHIM_SYS_setuid SYS_setuid32
+#define SHIM_SYS_setgid SYS_setgid32
+#define SHIM_SYS_setreuid SYS_setreuid32
+#define SHIM_SYS_setregid SYS_setregid32
 #define SHIM_SYS_setresuid SYS_setresuid32
 #define SHIM_SYS_setresgid SYS_setresgid32
 #define SHIM_SYS_setgroups SYS_setgroups32
 #else
+#define SHIM_SYS_setuid SYS_setuid
+#define SHIM_SYS_setgid SYS_setgid
+#define SHIM_SYS_setreuid SYS_setreuid
+#define SHIM_SYS_setregid SYS_setregid
 #define SHIM_SYS_setresuid SYS_setresuid
 #define SHIM_SYS_setresgid SYS_setresgid
 #define SHIM_SYS_setgroups SYS_setgroups
