@@ -19,6 +19,7 @@
  *     the exec fails;
  *   - fork() is a real fork, whose child is an ordinary process again.
  * Nothing here allocates from the heap or takes a lock. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -42,7 +43,6 @@ __thread struct shim_guard shim_guard __attribute__((tls_model("initial-exec")))
 	if (!next_)                                                        \
 		next_ = (__typeof__(&fn))dlsym(RTLD_NEXT, #fn);            \
 	next_; })
-#include <dlfcn.h>
 
 /* ---- the arena: blocks mmap'd by the child, unmapped by the parent ---- */
 struct block {
