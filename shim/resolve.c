@@ -59,13 +59,21 @@ __attribute__((constructor)) static void shim_constructor(void)
 	shim_init();
 }
 
-/* The stats line: printed once, by the process that counted. A
- * rerouted child never gets here (its exit is _exit), and a child of a
- * real fork starts its counters from zero (fork.c). */
+/* The stats line: printed once, by the process that counted, and only
+ * if it made at least one call through the shim: VFORKSHIM_STATS is
+ * inherited, and every exec'd descendant that spawns nothing (each
+ * `sh -c` and `true`) would otherwise add a line of zeros. A rerouted
+ * child never gets here (its exit is _exit), and a child of a real fork
+ * starts its counters from zero (fork.c). */
 __attribute__((destructor)) static void shim_destructor(void)
 {
 	static int printed;
 	if (!cfg.enabled || !cfg.stats || __atomic_exchange_n(&printed, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (!(__atomic_load_n(&stats.fork_rerouted, __ATOMIC_RELAXED) |
+	      __atomic_load_n(&stats.fork_real, __ATOMIC_RELAXED) |
+	      __atomic_load_n(&stats.spawn_engine, __ATOMIC_RELAXED) |
+	      __atomic_load_n(&stats.spawn_libc, __ATOMIC_RELAXED)))
 		return;
 	char line[1024];
 	int n = shim_stats_format(line, sizeof line);
