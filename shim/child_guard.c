@@ -25,7 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -264,10 +267,44 @@ static void before_exec(void)
 	shim_set_mask(&m);
 }
 
+/* The exec failed in a child whose site runs its language's code on
+ * that path (fail_fork): run it in a real fork of this child, a private
+ * copy of the memory as it is now, and mirror that process's end. The
+ * parent stays suspended meanwhile; it waits for the error report of
+ * such a child anyway. The copy gets what the child asked for: its
+ * environment and its mask; handled signals stay at SIG_DFL. */
+static void finish_in_real_fork(int e)
+{
+	pid_t pid = real.fork ? real.fork() : -1;
+	if (pid == 0) {
+		shim_guard_nested_child();
+		errno = e;
+		return;
+	}
+	if (pid < 0)
+		_exit(127); /* cannot run the failure path anywhere safe */
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(st)) {
+		int sig = WTERMSIG(st);
+		signal(sig, SIG_DFL);
+		sigset_t all_but;
+		sigfillset(&all_but);
+		sigdelset(&all_but, sig);
+		shim_set_mask(&all_but); /* only `sig` can end us, as it ended the copy */
+		syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), sig);
+		_exit(128 + sig);
+	}
+	_exit(WEXITSTATUS(st));
+}
+
 static int after_failed_exec(void)
 {
 	int e = errno;
 	shim_block_all(NULL);
+	if (G.fail_fork)
+		finish_in_real_fork(e);
 	errno = e;
 	return -1;
 }

@@ -52,7 +52,7 @@ static unsigned long long rss_bytes(void)
 }
 
 /* noinline: its frame must lie below `top`, inside the saved region. */
-static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site)
+static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site, bool fail_fork)
 {
 	int saved_errno = errno;
 	char **saved_environ = environ;
@@ -68,7 +68,7 @@ static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site)
 
 	sigset_t old;
 	shim_block_all(&old);
-	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old };
+	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old, .fail_fork = fail_fork };
 
 	long r = shim_vfork_clone(save, (const void *)top, cap);
 	if (r == 0)
@@ -133,6 +133,6 @@ SHIM_EXPORT pid_t fork(void)
 		return real_fork(R_DENIED);
 	if (!w.site_cfa && cfg.fork == FORK_SITES)
 		return real_fork(R_POLICY);
-	return rerouted(w.site_cfa ? w.site_cfa : w.last_cfa, w.site);
+	return rerouted(w.site_cfa ? w.site_cfa : w.last_cfa, w.site, w.fail_fork);
 #endif
 }

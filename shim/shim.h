@@ -176,10 +176,13 @@ struct shim_walk {
 	const char *site;    /* its symbol */
 	uintptr_t last_cfa;  /* top of the outermost frame walked */
 	bool denied;         /* a deny site is on the stack */
+	bool fail_fork;      /* the site's exec failure path runs its
+				language's code: finish it in a real fork */
 };
 void shim_sites_init(void);
 int shim_sites_parse(const char *list);
 int shim_sites_walk(struct shim_walk *w);
+int shim_vfork_callers(const char *prefix, uintptr_t *starts, int max, void *(*enclosing)(void *));
 
 long shim_vfork_clone(void *save, const void *top, size_t cap); /* asm/<arch>.S */
 unsigned long shim_shstk_active(void);
@@ -193,6 +196,7 @@ struct shim_guard {
 	size_t env_len, env_cap;
 	void *arena;           /* mmap'd blocks the child allocated from */
 	int creds_changed;
+	int fail_fork;         /* finish a failed exec in a real fork */
 };
 extern __thread struct shim_guard shim_guard;
 void shim_guard_parent_cleanup(void);

@@ -22,16 +22,25 @@
 
 struct site {
 	char object[128], symbol[128];
-	bool deny;
+	bool deny, fail_fork;
+	bool by_start; /* a function without a symbol: match its start */
 	uintptr_t start, end; /* 0, 0 until found */
 };
 
-/* docs/sites.md justifies each of these from the runtime's child code */
-static const char *const builtin[] = {
-	"uv_spawn",                               /* libuv (Node) */
-	"rb_fork_async_signal_safe",              /* Ruby */
-	"Perl_pp_system", "Perl_my_popen", "Perl_my_popen_list", /* Perl */
-	"Java_java_lang_ProcessImpl_forkAndExec", /* OpenJDK, FORK mode */
+/* docs/sites.md justifies each of these from the runtime's child code.
+ * fail_fork: when exec fails, the child goes on to run the language's
+ * own code (Perl: the "Can't exec" warning, hence __WARN__ handlers and
+ * FATAL warnings), which must not run in the parent's memory. Perl's
+ * my_popen is not a site: with the command "-" its child returns into
+ * Perl code without exec'ing (open(FH, "-|"), qx(-)). */
+static const struct {
+	const char *symbol;
+	bool fail_fork;
+} builtin[] = {
+	{ "uv_spawn", false },                               /* libuv (Node) */
+	{ "rb_fork_async_signal_safe", false },              /* Ruby */
+	{ "Perl_pp_system", true }, { "Perl_my_popen_list", true }, /* Perl */
+	{ "Java_java_lang_ProcessImpl_forkAndExec", false }, /* OpenJDK, FORK */
 };
 /* CPython forks only for preexec_fn (arbitrary Python in the child). */
 static const char *const denied[] = { "PyInit__posixsubprocess" };
@@ -44,8 +53,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static _Unwind_Reason_Code (*backtrace_fn)(_Unwind_Trace_Fn, void *);
 static _Unwind_Ptr (*get_ip)(struct _Unwind_Context *);
 static _Unwind_Word (*get_cfa)(struct _Unwind_Context *);
+static _Unwind_Ptr (*get_region_start)(struct _Unwind_Context *);
+static void *(*find_enclosing)(void *);
 
-static void add(const char *object, const char *symbol, bool deny)
+static void add(const char *object, const char *symbol, bool deny, bool fail_fork)
 {
 	if (nsites == MAX_SITES) {
 		shim_log(LOG_WARN, "VFORKSHIM_SITES: more than %d sites; %s ignored", MAX_SITES, symbol);
@@ -54,6 +65,7 @@ static void add(const char *object, const char *symbol, bool deny)
 	struct site *s = &sites[nsites++];
 	memset(s, 0, sizeof *s);
 	s->deny = deny;
+	s->fail_fork = fail_fork;
 	strncpy(s->object, object ? object : "", sizeof s->object - 1);
 	strncpy(s->symbol, symbol, sizeof s->symbol - 1);
 }
@@ -77,9 +89,9 @@ int shim_sites_parse(const char *list)
 			char *c = strchr(entry, ':');
 			if (c) {
 				*c = '\0';
-				add(entry, c + 1, false);
+				add(entry, c + 1, false, false);
 			} else {
-				add(NULL, entry, false);
+				add(NULL, entry, false, false);
 			}
 			accepted++;
 		}
@@ -91,15 +103,17 @@ int shim_sites_parse(const char *list)
 void shim_sites_init(void)
 {
 	for (size_t i = 0; i < sizeof builtin / sizeof *builtin; i++)
-		add(NULL, builtin[i], false);
+		add(NULL, builtin[i].symbol, false, builtin[i].fail_fork);
 	for (size_t i = 0; i < sizeof denied / sizeof *denied; i++)
-		add(NULL, denied[i], true);
+		add(NULL, denied[i], true, false);
 	shim_sites_parse(cfg.sites);
 	void *gcc = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
 	if (gcc) {
 		backtrace_fn = dlsym(gcc, "_Unwind_Backtrace");
 		get_ip = dlsym(gcc, "_Unwind_GetIP");
 		get_cfa = dlsym(gcc, "_Unwind_GetCFA");
+		get_region_start = dlsym(gcc, "_Unwind_GetRegionStart");
+		find_enclosing = dlsym(gcc, "_Unwind_FindEnclosingFunction");
 	}
 	if (!backtrace_fn || !get_ip || !get_cfa) {
 		backtrace_fn = NULL;
@@ -137,6 +151,27 @@ static int find_text(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
+/* dlsym in every loaded object: RTLD_DEFAULT misses objects loaded
+ * RTLD_LOCAL, which is how the JVM loads libjava.so. */
+struct lookup {
+	const char *symbol;
+	void *addr;
+};
+
+static int lookup_in(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct lookup *l = data;
+	if (!info->dlpi_name || !info->dlpi_name[0])
+		return 0;
+	void *h = dlopen(info->dlpi_name, RTLD_NOLOAD | RTLD_LAZY);
+	if (!h)
+		return 0;
+	l->addr = dlsym(h, l->symbol);
+	dlclose(h);
+	return l->addr != NULL;
+}
+
 /* A symbol's range; for a deny site, the code of the whole object that
  * defines it (CPython's fork is static and any frame of the
  * interpreter can mean Python code in the child). */
@@ -146,6 +181,11 @@ static void resolve(struct site *s)
 	if (s->object[0] && !(h = dlopen(s->object, RTLD_NOLOAD | RTLD_LAZY)))
 		return;
 	void *addr = dlsym(h, s->symbol);
+	if (!addr && !s->object[0]) {
+		struct lookup l = { s->symbol, NULL };
+		dl_iterate_phdr(lookup_in, &l);
+		addr = l.addr;
+	}
 	Dl_info info;
 	const ElfW(Sym) *sym = NULL;
 	struct link_map *lm = NULL;
@@ -162,6 +202,24 @@ static void resolve(struct site *s)
 		dlclose(h);
 }
 
+/* Ruby's exec-bound fork is in a static function: the one of libruby
+ * that calls vfork (vfork_callers.c, docs/sites.md). */
+static void add_ruby_sites(void)
+{
+	uintptr_t starts[4];
+	int n = get_region_start ? shim_vfork_callers("libruby", starts, 4, find_enclosing) : 0;
+	for (int i = 0; i < n && nsites < MAX_SITES; i++) {
+		struct site *s = &sites[nsites];
+		memset(s, 0, sizeof *s);
+		strcpy(s->object, "libruby");
+		strcpy(s->symbol, "libruby:vfork-caller");
+		s->by_start = true;
+		s->start = starts[i];
+		s->end = starts[i] + 1;
+		__atomic_store_n(&nsites, nsites + 1, __ATOMIC_RELEASE);
+	}
+}
+
 static void refresh(void)
 {
 	unsigned long long adds = 0;
@@ -170,8 +228,9 @@ static void refresh(void)
 		return;
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < nsites; i++)
-		if (!sites[i].start)
+		if (!sites[i].start && !sites[i].by_start)
 			resolve(&sites[i]);
+	add_ruby_sites();
 	__atomic_store_n(&seen_adds, adds, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&lock);
 }
@@ -179,7 +238,7 @@ static void refresh(void)
 struct walk_state {
 	struct shim_walk *w;
 	int depth;
-	const char *matched; /* a site matched at the previous frame */
+	const struct site *matched; /* a site matched at the previous frame */
 };
 
 /* libgcc hands each callback the IP of frame N with the CFA of frame
@@ -189,22 +248,25 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 {
 	struct walk_state *st = arg;
 	uintptr_t ip = get_ip(ctx), cfa = get_cfa(ctx);
+	uintptr_t fn = get_region_start ? get_region_start(ctx) : 0;
 	if (st->matched && !st->w->site_cfa) {
 		st->w->site_cfa = cfa;
-		st->w->site = st->matched;
+		st->w->site = st->matched->symbol;
+		st->w->fail_fork = st->matched->fail_fork;
 	}
 	if (!ip)
 		return _URC_END_OF_STACK;
 	st->w->last_cfa = cfa;
-	for (int i = 0; i < nsites; i++) {
+	int n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++) {
 		const struct site *s = &sites[i];
-		if (ip - 1 >= s->start && ip - 1 < s->end) {
+		if (s->by_start ? fn == s->start : ip - 1 >= s->start && ip - 1 < s->end) {
 			if (s->deny) {
 				st->w->denied = true;
 				return _URC_END_OF_STACK;
 			}
 			if (!st->matched)
-				st->matched = s->symbol;
+				st->matched = s;
 		}
 	}
 	return ++st->depth >= MAX_DEPTH ? _URC_END_OF_STACK : _URC_NO_REASON;

@@ -74,9 +74,11 @@ check "VFORKSHIM_LOG=off silences warnings" test ! -s "$LOGS/err"
 rm -f "$LOGS/shim.log"
 "$P/report" fds > "$LOGS/base"
 shim VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$PWD/$LOGS/shim.log" -- "$P/report" fds
-check "stats go to VFORKSHIM_LOG_FILE, stderr stays empty" \
-	test "$(grep -c 'stats pid=' "$LOGS/shim.log")/$(wc -c < "$LOGS/err")" = 1/0
+check "a process that spawns nothing prints no stats line" test ! -s "$LOGS/shim.log"
 check "the shim holds no descriptor in the program" cmp -s "$LOGS/base" "$LOGS/out"
+shim VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_SPAWN=always VFORKSHIM_LOG_FILE="$PWD/$LOGS/shim.log" -- "$P/demo_calls"
+check "stats go to VFORKSHIM_LOG_FILE, one line (the spawned sh is silent), stderr empty" \
+	test "$(grep -c 'stats pid=' "$LOGS/shim.log")/$(wc -c < "$LOGS/err")" = 1/0
 
 # 5. Seccomp refusing CLONE_VM clones: the engine falls back to libc
 #    and the calls still succeed; with clone3 refused as well, libc
