@@ -40,6 +40,10 @@ run_runner preloaded "$LIB"
 
 echo "== integration"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/integration.sh || failed=1
+echo "== fork"
+LIB="$LIB" LOGS="$LOGS" timeout 600 tests/fork.sh || failed=1
+echo "== runtimes"
+LIB="$LIB" LOGS="$LOGS" timeout 600 tests/runtimes.sh || failed=1
 
 if [ $failed = 0 ]; then echo "make check: all passed"; else echo "make check: FAILED"; fi
 exit $failed

@@ -1,0 +1,27 @@
+# Helpers shared by the integration scripts (sourced).
+# Environment: LIB (the library), LOGS (a scratch folder).
+set -u
+export LC_ALL=C
+cd "$(dirname "$0")/.."
+P=build/tests/progs
+: "${LIB:=$PWD/build/libvforkshim.so}" "${LOGS:=build/tests/logs}"
+mkdir -p "$LOGS"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+
+# shim ENV... -- CMD...: runs CMD preloaded, stdout to $LOGS/out, stderr to $LOGS/err
+shim() {
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	env "${envs[@]}" LD_PRELOAD="$LIB" "$@" > "$LOGS/out" 2> "$LOGS/err"
+}
+stat_of() { # KEY: from the last stats line in $LOGS/err
+	grep '^vforkshim: stats ' "$LOGS/err" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+same() { cmp -s "$LOGS/base" "$LOGS/out"; } # the run without and with the shim agree
+have() { command -v "$1" >/dev/null || { echo "skip: $1 is not installed"; return 1; }; }
+summary() { echo "$1: $pass passed, $fail failed"; [ $fail = 0 ]; }
