@@ -96,6 +96,20 @@ EOF
 	check "perl: same stderr (one FATAL \"Can't exec\", printed by the child)" same_err
 	check "perl: 5 forks rerouted (system x4, list pipe open), 4 real (backtick, 2-arg open, open -|, fork)" \
 		test "$(counts)" = 5/4
+	# The interpreter's own stacks, which the child writes: same indexes
+	# in the parent as without the shim (needs perl.h and libperl).
+	core=$(perl -MConfig -e 'print "$Config{archlibexp}/CORE"')
+	libperl=$(perl -MConfig -e 'print "$Config{libpth}"' | tr ' ' '\n' | while read -r d; do
+		ls "$d"/libperl.so* 2>/dev/null; done | head -n 1)
+	if [ -e "$core/perl.h" ] && [ -n "$libperl" ] &&
+		cc -o "$T/perl_stacks" tests/embed/perl_stacks.c $(perl -MExtUtils::Embed -e ccopts) \
+			"$libperl" 2> "$T/cc.err"; then
+		run_both "$T/perl_stacks"
+		check "perl embedded: scope, save and temps stacks end where they do without the shim" same
+		check "perl embedded: 9 forks rerouted" test "$(counts)" = 9/0
+	else
+		echo "skip: perl.h or libperl.so not found: embedded interpreter check not built"
+	fi
 fi
 
 # Java 17, launchMechanism=FORK: forkAndExec in libjava.so (dlopen'd).
