@@ -2,6 +2,7 @@
 #   make            build/libvforkshim.so
 #   make check      unit and integration tests (installs Check if root)
 #   make demo       spawn cost in a 2 GiB process, with and without the shim
+#   make bench      benchmarks (scripts/bench/): GIB, COUNT as for demo
 #   make install    PREFIX, LIBDIR, DESTDIR as usual
 
 ARCH ?= $(shell uname -m)
@@ -48,6 +49,19 @@ $(B)/demo/spawn_cost: scripts/demo/spawn_cost.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -o $@ $<
 
+$(B)/bench/%: scripts/bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O2 -Wall -Wextra -o $@ $< -ldl
+
+# Benchmarks print their figures and the command that reproduces them.
+bench-fork: $(LIB) $(B)/bench/fork_cost
+	@scripts/bench/fork.sh $(or $(GIB),4) $(or $(COUNT),200)
+
+bench-runtimes: $(LIB)
+	@scripts/bench/runtimes.sh $(or $(GIB),2) $(or $(COUNT),20)
+
+bench: bench-fork bench-runtimes
+
 demo: $(LIB) $(B)/demo/spawn_cost
 	@GIB=$(or $(GIB),2) COUNT=$(or $(COUNT),20) scripts/demo/demo.sh
 
@@ -61,5 +75,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all demo install uninstall clean
+.PHONY: all demo bench bench-fork bench-runtimes install uninstall clean
 -include $(OBJS:.o=.d)

@@ -182,6 +182,7 @@ struct shim_walk {
 void shim_sites_init(void);
 int shim_sites_parse(const char *list);
 int shim_sites_walk(struct shim_walk *w);
+bool shim_imported(const char *symbol); /* some loaded object calls it */
 int shim_vfork_callers(const char *prefix, uintptr_t *starts, int max, void *(*enclosing)(void *));
 
 long shim_vfork_clone(void *save, const void *top, size_t cap); /* asm/<arch>.S */

@@ -100,6 +100,37 @@ int shim_sites_parse(const char *list)
 	return accepted;
 }
 
+static pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
+
+static int is_named(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	const char *slash = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+	return slash && strcmp(slash + 1, data) == 0;
+}
+
+/* dlopen(RTLD_NOLOAD) would search the library path on disk for a name
+ * that is not loaded: this only looks at what is. */
+static bool loaded(const char *soname)
+{
+	return dl_iterate_phdr(is_named, (void *)soname) != 0;
+}
+
+static void load_unwinder(void)
+{
+	void *gcc = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (gcc) {
+		get_ip = dlsym(gcc, "_Unwind_GetIP");
+		get_cfa = dlsym(gcc, "_Unwind_GetCFA");
+		get_region_start = dlsym(gcc, "_Unwind_GetRegionStart");
+		find_enclosing = dlsym(gcc, "_Unwind_FindEnclosingFunction");
+		if (get_ip && get_cfa) /* last: the walk starts once it is set */
+			__atomic_store_n(&backtrace_fn, dlsym(gcc, "_Unwind_Backtrace"), __ATOMIC_RELEASE);
+	}
+	if (!backtrace_fn)
+		shim_log(LOG_WARN, "libgcc_s.so.1 not found: fork() cannot be matched to sites and stays real");
+}
+
 void shim_sites_init(void)
 {
 	for (size_t i = 0; i < sizeof builtin / sizeof *builtin; i++)
@@ -107,18 +138,14 @@ void shim_sites_init(void)
 	for (size_t i = 0; i < sizeof denied / sizeof *denied; i++)
 		add(NULL, denied[i], true, false);
 	shim_sites_parse(cfg.sites);
-	void *gcc = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
-	if (gcc) {
-		backtrace_fn = dlsym(gcc, "_Unwind_Backtrace");
-		get_ip = dlsym(gcc, "_Unwind_GetIP");
-		get_cfa = dlsym(gcc, "_Unwind_GetCFA");
-		get_region_start = dlsym(gcc, "_Unwind_GetRegionStart");
-		find_enclosing = dlsym(gcc, "_Unwind_FindEnclosingFunction");
-	}
-	if (!backtrace_fn || !get_ip || !get_cfa) {
-		backtrace_fn = NULL;
-		shim_log(LOG_WARN, "libgcc_s.so.1 not found: fork() cannot be matched to sites and stays real");
-	}
+	/* Loading libgcc_s costs an exec'd child about 0.35 ms, and every
+	 * descendant of a preloaded program inherits VFORKSHIM=1. Load it
+	 * now if it is loaded anyway or if a loaded object calls fork();
+	 * a process with neither (coreutils, /bin/true) defers it to its
+	 * first fork(), in the parent, before any clone. */
+	if (!loaded("libgcc_s.so.1") && !shim_imported("fork"))
+		return;
+	pthread_once(&unwinder_once, load_unwinder);
 }
 
 static int count_adds(struct dl_phdr_info *info, size_t size, void *data)
@@ -200,6 +227,9 @@ static void resolve(struct site *s)
 	}
 	if (s->object[0])
 		dlclose(h);
+	if (s->start)
+		shim_log(LOG_DEBUG, "site %s%s: [%p, %p)", s->symbol, s->deny ? " (deny)" : "",
+			 (void *)s->start, (void *)s->end);
 }
 
 /* Ruby's exec-bound fork is in a static function: the one of libruby
@@ -275,6 +305,8 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 int shim_sites_walk(struct shim_walk *w)
 {
 	memset(w, 0, sizeof *w);
+	if (!__atomic_load_n(&backtrace_fn, __ATOMIC_ACQUIRE))
+		pthread_once(&unwinder_once, load_unwinder); /* deferred at init */
 	if (!backtrace_fn)
 		return -1;
 	refresh();

@@ -1,4 +1,5 @@
-/* Functions that call vfork(): found in a loaded object's machine code.
+/* Functions that call vfork(), and objects that import a function:
+ * found in the loaded objects' relocations and machine code.
  *
  * Ruby 3.1 forks its exec-bound children from a static function
  * (process.c, retry_fork_async_signal_safe) that has no dynamic symbol,
@@ -47,8 +48,9 @@ static uintptr_t dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v)
 	return v < info->dlpi_addr ? info->dlpi_addr + v : v;
 }
 
-/* The GOT slot bound to vfork by a JUMP_SLOT or GLOB_DAT relocation. */
-static uintptr_t vfork_slot(const struct dl_phdr_info *info)
+/* The GOT slot bound to `name` by a JUMP_SLOT or GLOB_DAT relocation:
+ * the object calls that function of another object. */
+static uintptr_t import_slot(const struct dl_phdr_info *info, const char *name)
 {
 	const ElfW(Dyn) *dyn = NULL;
 	for (int i = 0; i < info->dlpi_phnum; i++)
@@ -78,7 +80,7 @@ static uintptr_t vfork_slot(const struct dl_phdr_info *info)
 			if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
 				continue;
 			const ElfW(Sym) *sym = &symtab[ELF64_R_SYM(rel[t][i].r_info)];
-			if (strcmp(strtab + sym->st_name, "vfork") == 0)
+			if (strcmp(strtab + sym->st_name, name) == 0)
 				return info->dlpi_addr + rel[t][i].r_offset;
 		}
 	return 0;
@@ -143,7 +145,7 @@ static int scan_object(struct dl_phdr_info *info, size_t size, void *data)
 			return 0;
 	if (nscanned < (int)(sizeof scanned / sizeof *scanned))
 		scanned[nscanned++] = info->dlpi_addr;
-	uintptr_t slot = vfork_slot(info);
+	uintptr_t slot = import_slot(info, "vfork");
 	for (int i = 0; slot && i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && (ph->p_flags & PF_R))
@@ -160,7 +162,24 @@ int shim_vfork_callers(const char *prefix, uintptr_t *starts, int max, void *(*e
 	return sc.n;
 }
 
+static int find_import(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	return import_slot(info, data) != 0;
+}
+
+bool shim_imported(const char *symbol)
+{
+	return dl_iterate_phdr(find_import, (void *)symbol) != 0;
+}
+
 #else
+
+bool shim_imported(const char *symbol)
+{
+	(void)symbol;
+	return true; /* cannot tell: assume it is */
+}
 
 int shim_vfork_callers(const char *prefix, uintptr_t *starts, int max, void *(*enclosing)(void *))
 {

@@ -43,4 +43,11 @@ check "threads: 4 spawning, 4 churning malloc, 1 GiB held: every output right" \
 	test "$(cat "$LOGS/out")" = "200 of 200 spawns from 4 threads returned the right output (1024 MiB held, malloc churning)"
 check "threads: 200 rerouted" test "$(stat_of fork_rerouted)" = 200
 
+# libgcc_s is loaded at start-up only where a loaded object imports
+# fork (or has it loaded already); elsewhere the first fork loads it.
+check "lazy: fork_lazy imports no fork" test -z "$(nm -D "$P/fork_lazy" | awk '$2 == "U" && $3 ~ /^fork@/')"
+all "$P/fork_lazy"
+check "lazy: its fork, found with dlsym, still rerouted (unwinder loaded at the first fork)" \
+	test "$(cat "$LOGS/out")/$(stat_of fork_rerouted)" = "child exit 6/1"
+
 summary fork

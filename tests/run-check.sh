@@ -42,6 +42,14 @@ echo "== integration"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/integration.sh || failed=1
 echo "== fork"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/fork.sh || failed=1
+echo "== benchmarks, once at a tiny size so they cannot rot"
+if make -s build/bench/fork_cost >/dev/null && scripts/bench/fork.sh 0 6 > "$LOGS/bench" 2>&1 &&
+	grep -q '^declined fork' "$LOGS/bench"; then
+	echo "ok: scripts/bench/fork.sh 0 6"
+else
+	echo "FAIL: scripts/bench/fork.sh 0 6 (output in $LOGS/bench)"
+	failed=1
+fi
 echo "== runtimes"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/runtimes.sh || failed=1
 
