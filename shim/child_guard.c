@@ -275,15 +275,20 @@ static void before_exec(void)
  * environment and its mask; handled signals stay at SIG_DFL. */
 static void finish_in_real_fork(int e)
 {
+	/* An ignored SIGCHLD would reap the copy before we can read how it
+	 * ended: default here, the program's own in the copy. */
+	struct sigaction chld, dfl = { .sa_handler = SIG_DFL };
+	sigaction(SIGCHLD, &dfl, &chld);
 	pid_t pid = real.fork ? real.fork() : -1;
 	if (pid == 0) {
+		sigaction(SIGCHLD, &chld, NULL);
 		shim_guard_nested_child();
 		errno = e;
 		return;
 	}
 	if (pid < 0)
 		_exit(127); /* cannot run the failure path anywhere safe */
-	int st;
+	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(st)) {

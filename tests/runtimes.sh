@@ -88,14 +88,16 @@ my @w; { local $SIG{__WARN__} = sub { push @w, @_ };
   my $r = system("vforkshim-no-such-program"); print "enoent: $r ", ($! + 0), " warnings in parent: ", scalar(@w), "\n"; }
 { no warnings; use warnings FATAL => 'exec';
   my $r = system("vforkshim-no-such-program", "x"); print "fatal: $r $?\n"; }
+{ local $SIG{CHLD} = 'IGNORE'; no warnings; use warnings FATAL => 'exec';
+  my $r = system("vforkshim-no-such-program", "y"); print "fatal, SIGCHLD ignored: $r\n"; }
 my $pid = open(my $kid, "-|") // die; if (!$pid) { print "perl code in a child\n"; exit 0 } print <$kid>; close $kid;
 $pid = fork // die; if (!$pid) { exit 7 } waitpid($pid, 0); print "fork: ", $? >> 8, "\n";
 EOF
 	run_both perl "$T/t.pl"
 	check "perl: system, pipe opens, backticks, failed exec with warnings: same output" same
-	check "perl: same stderr (one FATAL \"Can't exec\", printed by the child)" same_err
-	check "perl: 5 forks rerouted (system x4, list pipe open), 4 real (backtick, 2-arg open, open -|, fork)" \
-		test "$(counts)" = 5/4
+	check "perl: same stderr (the FATAL \"Can't exec\" lines, printed by the children)" same_err
+	check "perl: 6 forks rerouted (system x5, list pipe open), 4 real (backtick, 2-arg open, open -|, fork)" \
+		test "$(counts)" = 6/4
 	# The interpreter's own stacks, which the child writes: same indexes
 	# in the parent as without the shim (needs perl.h and libperl).
 	core=$(perl -MConfig -e 'print "$Config{archlibexp}/CORE"')
