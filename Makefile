@@ -3,6 +3,7 @@
 #   make check      unit and integration tests (installs Check if root)
 #   make demo       spawn cost in a 2 GiB process, with and without the shim
 #   make bench      benchmarks (scripts/bench/): GIB, COUNT as for demo
+#   make check-peers  runtimes' and libc's own test suites under the shim
 #   make install    PREFIX, LIBDIR, DESTDIR as usual
 
 ARCH ?= $(shell uname -m)
@@ -62,6 +63,11 @@ bench-runtimes: $(LIB)
 
 bench: bench-fork bench-runtimes
 
+# Other people's process test suites, without and under the shim
+# (sources from Debian's archive, cached in .cache/; see tests/peers/).
+check-peers: $(LIB)
+	@tests/peers/run.sh $(SUITES_PEERS)
+
 demo: $(LIB) $(B)/demo/spawn_cost
 	@GIB=$(or $(GIB),2) COUNT=$(or $(COUNT),20) scripts/demo/demo.sh
 
@@ -75,5 +81,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all demo bench bench-fork bench-runtimes install uninstall clean
+.PHONY: all check-peers demo bench bench-fork bench-runtimes install uninstall clean
 -include $(OBJS:.o=.d)
