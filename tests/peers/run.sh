@@ -24,19 +24,21 @@ PEERS=$TOP/.cache/peers
 OUTS=$TOP/build/peers
 mkdir -p "$PEERS" "$OUTS"
 . tests/peers/common.sh
+for f in tests/peers/*.sh; do # the suites: functions only
+	case $f in */run.sh | */common.sh) ;; *) . "$f" ;; esac
+done
 
-suites=${*:-perl python ruby node glibc jdk}
+suites=${*:-perl python ruby rubyuser node glibc jdk}
 status=0
 rows=()
 for s in $suites; do
-	. "tests/peers/$s.sh"
 	echo "== $s: prepare"
 	if ! "${s}_prepare"; then
 		rows+=("$(printf '| %s | not prepared: see the log | | | | | |' "$s")")
 		status=1
 		continue
 	fi
-	modes="base sites always"
+	modes=$(eval echo "\${${s}_modes:-base sites always}")
 	[ "$(eval echo "\${${s}_all:-no}")" = yes ] && modes="$modes all"
 	for m in $modes; do
 		echo "== $s: $m"
