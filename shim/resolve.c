@@ -57,6 +57,12 @@ void shim_init(void)
 __attribute__((constructor)) static void shim_constructor(void)
 {
 	shim_init();
+	/* fork=all is this program's promise that each of its forks execs;
+	 * its descendants (a shell it runs, pyenv's bash wrappers) make no
+	 * such promise. Not inherited: they start in the default, sites.
+	 * Here, before main, no other thread reads the environment. */
+	if (cfg.enabled && cfg.fork == FORK_ALL)
+		unsetenv("VFORKSHIM_FORK");
 }
 
 /* The stats line: printed once, by the process that counted, and only
