@@ -315,10 +315,27 @@ static int after_failed_exec(void)
 }
 
 /* ---- the exec family ---- */
+/* fork=all is the program's promise that each of its forks execs; the
+ * programs it starts (a shell, pyenv's bash wrapper) make no such
+ * promise. A rerouted child that execs with the process environment
+ * (no envp, or envp == environ) passes it on without VFORKSHIM_FORK, so
+ * they start in the default, sites. An explicit envp is the caller's
+ * and is passed untouched: the shim never reads exec arguments before
+ * the kernel does (a bad pointer must give EFAULT, not a crash). */
+static char *const *pass_on(char *const *envp)
+{
+	if (!(cfg.enabled && cfg.fork == FORK_ALL) || (envp != environ && envp != G.env))
+		return envp;
+	if (unsetenv("VFORKSHIM_FORK") != 0) /* the guard's: a private copy */
+		return envp;
+	return G.env;
+}
+
 SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	if (!IN_CHILD)
 		return NEXT(execve)(path, argv, envp);
+	envp = pass_on(envp);
 	before_exec();
 	NEXT(execve)(path, argv, envp);
 	return after_failed_exec();
@@ -335,6 +352,7 @@ SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]
 {
 	if (!IN_CHILD)
 		return NEXT(execvpe)(file, argv, envp);
+	envp = pass_on(envp);
 	before_exec();
 	if (G.env) /* the PATH the child set */
 		shim_exec_search(file, argv, envp, child_path(), true);
@@ -354,6 +372,7 @@ SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	if (!IN_CHILD)
 		return NEXT(fexecve)(fd, argv, envp);
+	envp = pass_on(envp);
 	before_exec();
 	NEXT(fexecve)(fd, argv, envp);
 	return after_failed_exec();
@@ -476,6 +495,5 @@ void shim_guard_nested_child(void)
 	sigset_t m = G.want_mask;
 	G.active = 0;
 	G.arena = NULL;
-	shim_stats_reset();
 	shim_set_mask(&m);
 }

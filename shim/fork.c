@@ -28,9 +28,9 @@ extern char **environ;
 static pid_t real_fork(enum shim_reason why)
 {
 	shim_count_fallback(why, true);
-	pid_t pid = real.fork();
-	if (pid == 0)
-		shim_stats_reset(); /* a new process counts for itself */
+	pid_t pid = real.fork(); /* the child's counts start at its first (log.c) */
+	if (pid == 0 && cfg.fork == FORK_ALL)
+		unsetenv("VFORKSHIM_FORK"); /* as child_guard.c's pass_on() */
 	return pid;
 }
 
@@ -111,8 +111,11 @@ SHIM_EXPORT pid_t fork(void)
 	if (shim_guard.active) {
 		shim_count_fallback(R_NESTED, true);
 		pid_t pid = real.fork();
-		if (pid == 0)
+		if (pid == 0) {
 			shim_guard_nested_child();
+			if (cfg.fork == FORK_ALL)
+				unsetenv("VFORKSHIM_FORK");
+		}
 		return pid;
 	}
 	if (cfg.fork == FORK_OFF)
@@ -126,6 +129,8 @@ SHIM_EXPORT pid_t fork(void)
 		return real_fork(R_REFUSED);
 	if (cfg.min_rss && rss_bytes() < cfg.min_rss)
 		return real_fork(R_RSS);
+	if (cfg.fork == FORK_SITES && !shim_sites_any())
+		return real_fork(R_POLICY); /* no site loaded: nothing to find */
 	struct shim_walk w;
 	if (shim_sites_walk(&w) != 0)
 		return real_fork(R_UNWIND);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -144,18 +145,28 @@ void shim_write_log(const char *line, size_t len)
 		close(fd);
 }
 
+void shim_stats_claim(void)
+{
+	pid_t me = (pid_t)syscall(SYS_getpid);
+	if (__atomic_load_n(&stats.owner, __ATOMIC_RELAXED) == me || shim_guard.active)
+		return;
+	memset(&stats, 0, sizeof stats);
+	__atomic_store_n(&stats.owner, me, __ATOMIC_RELEASE);
+}
+
+bool shim_stats_mine(void)
+{
+	return __atomic_load_n(&stats.owner, __ATOMIC_ACQUIRE) == (pid_t)syscall(SYS_getpid);
+}
+
 void shim_count_fallback(enum shim_reason r, bool is_fork)
 {
+	shim_stats_claim();
 	__atomic_add_fetch(&stats.fallback[r], 1, __ATOMIC_RELAXED);
 	if (is_fork)
 		STAT_INC(fork_real);
 	else
 		STAT_INC(spawn_libc);
-}
-
-void shim_stats_reset(void)
-{
-	memset(&stats, 0, sizeof stats);
 }
 
 int shim_stats_format(char *buf, size_t cap)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "shim.h"
 
@@ -30,9 +31,14 @@ static void lock_prepare(void) { pthread_mutex_lock(&chain_lock); }
 static void lock_parent(void) { pthread_mutex_unlock(&chain_lock); }
 static void lock_child(void) { pthread_mutex_init(&chain_lock, NULL); }
 
-__attribute__((constructor)) static void popen_atfork(void)
+/* Registered at the first engine popen(), not at load (see system.c);
+ * until then the chain is empty and pclose does not take the lock. */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static bool used;
+static void register_atfork(void)
 {
 	pthread_atfork(lock_prepare, lock_parent, lock_child);
+	__atomic_store_n(&used, true, __ATOMIC_RELEASE);
 }
 
 static int parse_mode(const char *mode, bool *read, bool *cloexec)
@@ -77,10 +83,13 @@ static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *decl
 		close(fds[child_end]);
 		fds[child_end] = tmp;
 	}
-	if (!pr || !(fp = fdopen(fds[parent_end], rd ? "r" : "w")) ||
+	/* fwide: glibc's popen returns a byte-oriented stream (its
+	 * tst-popen checks); fdopen leaves the orientation undecided */
+	if (!pr || !(fp = fdopen(fds[parent_end], rd ? "r" : "w")) || fwide(fp, -1) >= 0 ||
 	    posix_spawn_file_actions_adddup2(&fa, fds[child_end], child_fd))
 		goto fail;
 
+	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&chain_lock);
 	int ret = 0;
 	for (struct proc *p = chain; p && !ret; p = p->next) {
@@ -142,6 +151,8 @@ SHIM_EXPORT int pclose(FILE *fp)
 {
 	shim_init();
 	struct proc *found = NULL;
+	if (!__atomic_load_n(&used, __ATOMIC_ACQUIRE))
+		return real.pclose(fp); /* no engine popen ever ran */
 	pthread_mutex_lock(&chain_lock);
 	for (struct proc **pp = &chain; *pp; pp = &(*pp)->next) {
 		if ((*pp)->fp == fp) {

@@ -57,12 +57,6 @@ void shim_init(void)
 __attribute__((constructor)) static void shim_constructor(void)
 {
 	shim_init();
-	/* fork=all is this program's promise that each of its forks execs;
-	 * its descendants (a shell it runs, pyenv's bash wrappers) make no
-	 * such promise. Not inherited: they start in the default, sites.
-	 * Here, before main, no other thread reads the environment. */
-	if (cfg.enabled && cfg.fork == FORK_ALL)
-		unsetenv("VFORKSHIM_FORK");
 }
 
 /* The stats line: printed once, by the process that counted, and only
@@ -76,11 +70,8 @@ __attribute__((destructor)) static void shim_destructor(void)
 	static int printed;
 	if (!cfg.enabled || !cfg.stats || __atomic_exchange_n(&printed, 1, __ATOMIC_ACQ_REL))
 		return;
-	if (!(__atomic_load_n(&stats.fork_rerouted, __ATOMIC_RELAXED) |
-	      __atomic_load_n(&stats.fork_real, __ATOMIC_RELAXED) |
-	      __atomic_load_n(&stats.spawn_engine, __ATOMIC_RELAXED) |
-	      __atomic_load_n(&stats.spawn_libc, __ATOMIC_RELAXED)))
-		return;
+	if (!shim_stats_mine())
+		return; /* counted nothing: the counts, if any, are a parent's */
 	char line[1024];
 	int n = shim_stats_format(line, sizeof line);
 	if (n > 0)

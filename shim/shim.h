@@ -103,14 +103,21 @@ enum shim_reason {
 };
 extern const char *const shim_reason_name[R_COUNT];
 
+/* Counters of the process whose pid is `owner`. The child of a real
+ * fork inherits its parent's counts; they are cleared at its first
+ * count (shim_stats_claim), not at the fork: a write right after fork
+ * costs a copy-on-write fault in every child, counting or not. A
+ * rerouted child counts into its parent's counters, which it shares. */
 struct shim_stats {
+	pid_t owner;
 	unsigned long fork_rerouted, fork_real, spawn_engine, spawn_libc;
 	unsigned long fallback[R_COUNT];
 };
 extern struct shim_stats stats;
-#define STAT_INC(field) __atomic_add_fetch(&stats.field, 1, __ATOMIC_RELAXED)
+void shim_stats_claim(void);
+#define STAT_INC(field) (shim_stats_claim(), __atomic_add_fetch(&stats.field, 1, __ATOMIC_RELAXED))
 void shim_count_fallback(enum shim_reason r, bool is_fork);
-void shim_stats_reset(void);
+bool shim_stats_mine(void); /* this process counted something */
 int shim_stats_format(char *buf, size_t cap);
 
 /* ---- signals (signals.c): raw syscalls, so that libc's hiding of its
@@ -182,6 +189,7 @@ struct shim_walk {
 void shim_sites_init(void);
 int shim_sites_parse(const char *list);
 int shim_sites_walk(struct shim_walk *w);
+bool shim_sites_any(void);
 bool shim_imported(const char *symbol); /* some loaded object calls it */
 int shim_vfork_callers(const char *prefix, uintptr_t *starts, int max, void *(*enclosing)(void *));
 

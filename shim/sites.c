@@ -106,11 +106,12 @@ static int is_named(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
 	const char *slash = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
-	return slash && strcmp(slash + 1, data) == 0;
+	return slash && strncmp(slash + 1, data, strlen(data)) == 0;
 }
 
 /* dlopen(RTLD_NOLOAD) would search the library path on disk for a name
- * that is not loaded: this only looks at what is. */
+ * that is not loaded: this only looks at what is. `soname` may be the
+ * start of a name ("libruby"). */
 static bool loaded(const char *soname)
 {
 	return dl_iterate_phdr(is_named, (void *)soname) != 0;
@@ -236,6 +237,9 @@ static void resolve(struct site *s)
  * that calls vfork (vfork_callers.c, docs/sites.md). */
 static void add_ruby_sites(void)
 {
+	if (!loaded("libruby"))
+		return;
+	pthread_once(&unwinder_once, load_unwinder); /* finding needs the FDEs */
 	uintptr_t starts[4];
 	int n = get_region_start ? shim_vfork_callers("libruby", starts, 4, find_enclosing) : 0;
 	for (int i = 0; i < n && nsites < MAX_SITES; i++) {
@@ -256,7 +260,11 @@ static void refresh(void)
 	dl_iterate_phdr(count_adds, &adds);
 	if (adds == __atomic_load_n(&seen_adds, __ATOMIC_ACQUIRE))
 		return;
-	pthread_mutex_lock(&lock);
+	/* trylock: a fork from a signal handler that interrupted a refresh
+	 * in this thread must not wait for itself; it uses the sites as
+	 * they are (the interrupted refresh finishes the job) */
+	if (pthread_mutex_trylock(&lock) != 0)
+		return;
 	for (int i = 0; i < nsites; i++)
 		if (!sites[i].start && !sites[i].by_start)
 			resolve(&sites[i]);
@@ -300,6 +308,20 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 		}
 	}
 	return ++st->depth >= MAX_DEPTH ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+/* Is any site (not a deny site) loaded in this process? Without one,
+ * fork=sites has nothing to find and need not walk: the walk's own
+ * writes (libgcc's stack and caches) each cost a fault right after a
+ * fork, which a process that forks in a loop pays every time. */
+bool shim_sites_any(void)
+{
+	refresh();
+	int n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++)
+		if (!sites[i].deny && sites[i].start)
+			return true;
+	return false;
 }
 
 int shim_sites_walk(struct shim_walk *w)

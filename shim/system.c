@@ -22,12 +22,13 @@ static void lock_prepare(void) { pthread_mutex_lock(&lock); }
 static void lock_parent(void) { pthread_mutex_unlock(&lock); }
 static void lock_child(void) { pthread_mutex_init(&lock, NULL); }
 
-__attribute__((constructor)) static void system_atfork(void)
-{
-	/* A real fork while another thread holds the lock must not leave
-	 * the child with it held. */
-	pthread_atfork(lock_prepare, lock_parent, lock_child);
-}
+/* A real fork while another thread holds the lock must not leave the
+ * child with it held. Registered at the first engine system(), not at
+ * load: fork handlers write our data after every fork, a copy-on-write
+ * fault in both processes (about 90 us each on a paravirtual VM), which
+ * a process that never runs system() on the engine must not pay. */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void register_atfork(void) { pthread_atfork(lock_prepare, lock_parent, lock_child); }
 
 static void release_signals(void)
 {
@@ -58,6 +59,7 @@ static int engine_system(const char *line, int *status_out)
 	struct sigaction ign = { .sa_handler = SIG_IGN }, intr, quit;
 	sigemptyset(&ign.sa_mask);
 
+	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&lock);
 	if (users++ == 0) {
 		sigaction(SIGINT, &ign, &saved_intr);

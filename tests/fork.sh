@@ -4,7 +4,9 @@
 # with malloc churn in a big process. Each program prints what the
 # parent saw; the stats line proves every fork was rerouted.
 . "$(dirname "$0")/lib.sh"
-all() { shim VFORKSHIM=1 VFORKSHIM_FORK=all VFORKSHIM_STATS=1 -- timeout 120 "$@"; }
+# timeout outside the preload: fork=all holds for the program started
+# with it, not for the children of a wrapper that forks
+all() { timeout 120 env VFORKSHIM=1 VFORKSHIM_FORK=all VFORKSHIM_STATS=1 LD_PRELOAD="$LIB" "$@" > "$LOGS/out" 2> "$LOGS/err"; }
 
 if [ -x "$P/fork_regs" ]; then
 	all "$P/fork_regs" 50

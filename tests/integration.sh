@@ -108,9 +108,9 @@ check "fork=all: all 6 forks rerouted, the nested one real" \
 	test "$(stat_of fork_rerouted)/$(stat_of fallback_nested)" = 6/1
 check "the child saw its own environment and mask" \
 	grep -q 'child sees GUARD_VAR=from-child GUARD_PUT=1 HOME=unset' "$LOGS/out"
-shim VFORKSHIM=1 VFORKSHIM_FORK=all -- sh -c 'echo "${VFORKSHIM_FORK:-unset}"'
-check "fork=all is not inherited: the program's children run in the default mode" \
-	test "$(cat "$LOGS/out")" = unset
+shim VFORKSHIM=1 VFORKSHIM_FORK=all VFORKSHIM_STATS=1 -- "$P/fork_env"
+check "fork=all is the program's: the programs it starts run in the default mode" \
+	test "$(tr '\n' ' ' < "$LOGS/out")/$(stat_of fork_rerouted)" = "program: all child: unset child: unset /2"
 "$P/fork_guard" "$R" > "$LOGS/base" 2>&1
 shim VFORKSHIM=1 VFORKSHIM_STATS=1 -- "$P/fork_guard" "$R"
 check "fork=sites: a fork from main() stays real, output as without the shim" \

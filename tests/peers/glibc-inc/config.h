@@ -1,0 +1,1 @@
+/* Empty: glibc's build writes config.h; support/ needs none of it. */
