@@ -94,7 +94,7 @@ glibc_run() {
 glibc_claim() {
 	local e
 	e=$(stats_sum "$2" spawn_engine)
-	if [ "$1" = always ] && [ "$e" -lt 50 ]; then
+	if [ "$1" = always ] && [ "$e" -lt 30 ]; then
 		echo "FAIL: glibc always: only $e calls on the engine"
 		return 1
 	fi
