@@ -119,6 +119,18 @@ write_compatibility() {
 	mv "$tmp" "$doc"
 }
 
+# claim_rerouted SUITE MODE OUT WHAT: at least one fork rerouted
+claim_rerouted() {
+	local n
+	n=$(stats_sum "$3" fork_rerouted)
+	if [ "$n" -gt 0 ]; then
+		echo "ok: $1 $2: $n forks rerouted ($4); $(stats_sum "$3" fork_real) stayed real"
+	else
+		echo "FAIL: $1 $2: no fork rerouted"
+		return 1
+	fi
+}
+
 # tap_results NAME < TAP: "NAME:N status" per test point.
 tap_results() {
 	awk -v f="$1" '

@@ -37,16 +37,7 @@ ruby_run() {
 	done
 }
 
-ruby_claim() {
-	local n
-	n=$(stats_sum "$2" fork_rerouted)
-	if [ "$n" -gt 0 ]; then
-		echo "ok: ruby $1: $n forks rerouted; $(stats_sum "$2" fork_real) stayed real (Process.fork and the like)"
-	else
-		echo "FAIL: ruby $1: no fork rerouted"
-		return 1
-	fi
-}
+ruby_claim() { claim_rerouted ruby "$1" "$2" "at the libruby function that would vfork"; }
 
 rubyuser_prepare() {
 	ruby_prepare || return 1
