@@ -2,7 +2,7 @@
 # machine's Python ships (Debian: libpython3.11-testsuite), run with
 # tests/peers/pyrunner.py (one line per test).
 # Claims: CPython's own vfork/posix_spawn paths are not ours to reroute
-# and preexec_fn forks stay real (fork_rerouted=0, fallback_denied>0);
+# and preexec_fn forks stay real (fork_rerouted=0, fork_real>0);
 # with spawn=always, os.posix_spawn runs on the engine.
 python_modules="test.test_subprocess test.test_os test.test_posix test.test_popen test.test_fork1
  test.test_wait3 test.test_wait4 test.test_signal"
@@ -25,17 +25,19 @@ python_run() {
 }
 
 python_claim() {
-	local rerouted denied engine
+	local rerouted real engine
 	rerouted=$(stats_sum "$2" fork_rerouted)
-	denied=$(stats_sum "$2" fallback_denied)
+	real=$(stats_sum "$2" fork_real)
 	engine=$(stats_sum "$2" spawn_engine)
-	if [ "$rerouted" != 0 ] || [ "$denied" = 0 ]; then
-		echo "FAIL: python $1: fork_rerouted=$rerouted (want 0), fallback_denied=$denied (want > 0)"
+	# preexec_fn forks: declined by policy (no site loaded in CPython,
+	# so the stack is not even walked) or denied (_posixsubprocess)
+	if [ "$rerouted" != 0 ] || [ "$real" = 0 ]; then
+		echo "FAIL: python $1: fork_rerouted=$rerouted (want 0), fork_real=$real (want > 0)"
 		return 1
 	fi
 	if [ "$1" = always ] && [ "$engine" = 0 ]; then
 		echo "FAIL: python always: no posix_spawn reached the engine"
 		return 1
 	fi
-	echo "ok: python $1: no fork rerouted, $denied preexec_fn forks denied, $engine spawns on the engine"
+	echo "ok: python $1: no fork rerouted, $real real forks (preexec_fn and the like), $engine spawns on the engine"
 }
