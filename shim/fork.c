@@ -28,10 +28,10 @@ extern char **environ;
 static pid_t real_fork(enum shim_reason why)
 {
 	shim_count_fallback(why, true);
-	pid_t pid = real.fork(); /* the child's counts start at its first (log.c) */
-	if (pid == 0 && cfg.fork == FORK_ALL)
-		unsetenv("VFORKSHIM_FORK"); /* as child_guard.c's pass_on() */
-	return pid;
+	/* The child's counts start at its first (log.c). Its environment
+	 * is left alone, fork=all included: unsetenv after a fork of a
+	 * threaded process could wait for a lock another thread held. */
+	return real.fork();
 }
 
 #ifndef SHIM_NO_STUB
@@ -111,11 +111,8 @@ SHIM_EXPORT pid_t fork(void)
 	if (shim_guard.active) {
 		shim_count_fallback(R_NESTED, true);
 		pid_t pid = real.fork();
-		if (pid == 0) {
+		if (pid == 0)
 			shim_guard_nested_child();
-			if (cfg.fork == FORK_ALL)
-				unsetenv("VFORKSHIM_FORK");
-		}
 		return pid;
 	}
 	if (cfg.fork == FORK_OFF)

@@ -63,8 +63,8 @@ __attribute__((constructor)) static void shim_constructor(void)
  * if it made at least one call through the shim: VFORKSHIM_STATS is
  * inherited, and every exec'd descendant that spawns nothing (each
  * `sh -c` and `true`) would otherwise add a line of zeros. A rerouted
- * child never gets here (its exit is _exit), and a child of a real fork
- * starts its counters from zero (fork.c). */
+ * child never gets here (its exit is _exit), and the child of a real
+ * fork owns no counts until it counts (log.c). */
 __attribute__((destructor)) static void shim_destructor(void)
 {
 	static int printed;
