@@ -11,7 +11,7 @@ python_prepare() {
 	# the interpreter itself, not a wrapper script (pyenv's shims are bash)
 	python_bin=$(python3 -c 'import sys; print(sys.executable)') || return 1
 	if ! "$python_bin" -c 'import test.test_subprocess' 2>/dev/null; then
-		if [ "$(id -u)" = 0 ] && [ "$python_bin" = /usr/bin/python3.11 ]; then
+		if [ "$(id -u)" = 0 ] && [ "$(readlink -f "$python_bin")" = /usr/bin/python3.11 ]; then
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpython3.11-testsuite >/dev/null || return 1
 		else
 			echo "python: $python_bin has no Lib/test (Debian: libpython3.11-testsuite)"
