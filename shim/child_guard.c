@@ -255,16 +255,35 @@ SHIM_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 	return 0;
 }
 
-/* Just before execve: no handler may run in our memory once signals
- * flow, so handled ones go back to SIG_DFL (exec would do that anyway)
- * before the child's own mask is applied. */
-static void before_exec(void)
+/* fork=all is the program's promise that each of its forks execs; the
+ * programs it starts (a shell, pyenv's bash wrapper) make no such
+ * promise. A rerouted child that execs with the process environment
+ * (no envp, or envp == environ) passes it on without VFORKSHIM_FORK, so
+ * they start in the default, sites. An explicit envp is the caller's
+ * and is passed untouched: the shim never reads exec arguments before
+ * the kernel does (a bad pointer must give EFAULT, not a crash). */
+static char *const *pass_on(char *const *envp)
 {
+	if (!(cfg.enabled && cfg.fork == FORK_ALL) || (envp != environ && envp != G.env))
+		return envp;
+	if (unsetenv("VFORKSHIM_FORK") != 0) /* the guard's: a private copy */
+		return envp;
+	return G.env;
+}
+
+/* Just before execve: the environment to pass (pass_on); no handler
+ * may run in our memory once signals flow, so handled ones go back to
+ * SIG_DFL (exec would do that anyway) before the child's own mask is
+ * applied. */
+static char *const *before_exec(char *const *envp)
+{
+	envp = pass_on(envp);
 	shim_child_reset_handlers(NULL);
 	sigset_t m = G.want_mask;
 	sigdelset(&m, SIGKILL);
 	sigdelset(&m, SIGSTOP);
 	shim_set_mask(&m);
+	return envp;
 }
 
 /* The exec failed in a child whose site runs its language's code on
@@ -315,28 +334,11 @@ static int after_failed_exec(void)
 }
 
 /* ---- the exec family ---- */
-/* fork=all is the program's promise that each of its forks execs; the
- * programs it starts (a shell, pyenv's bash wrapper) make no such
- * promise. A rerouted child that execs with the process environment
- * (no envp, or envp == environ) passes it on without VFORKSHIM_FORK, so
- * they start in the default, sites. An explicit envp is the caller's
- * and is passed untouched: the shim never reads exec arguments before
- * the kernel does (a bad pointer must give EFAULT, not a crash). */
-static char *const *pass_on(char *const *envp)
-{
-	if (!(cfg.enabled && cfg.fork == FORK_ALL) || (envp != environ && envp != G.env))
-		return envp;
-	if (unsetenv("VFORKSHIM_FORK") != 0) /* the guard's: a private copy */
-		return envp;
-	return G.env;
-}
-
 SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	if (!IN_CHILD)
 		return NEXT(execve)(path, argv, envp);
-	envp = pass_on(envp);
-	before_exec();
+	envp = before_exec(envp);
 	NEXT(execve)(path, argv, envp);
 	return after_failed_exec();
 }
@@ -352,8 +354,7 @@ SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]
 {
 	if (!IN_CHILD)
 		return NEXT(execvpe)(file, argv, envp);
-	envp = pass_on(envp);
-	before_exec();
+	envp = before_exec(envp);
 	if (G.env) /* the PATH the child set */
 		shim_exec_search(file, argv, envp, child_path(), true);
 	else
@@ -372,8 +373,7 @@ SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	if (!IN_CHILD)
 		return NEXT(fexecve)(fd, argv, envp);
-	envp = pass_on(envp);
-	before_exec();
+	envp = before_exec(envp);
 	NEXT(fexecve)(fd, argv, envp);
 	return after_failed_exec();
 }

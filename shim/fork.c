@@ -126,6 +126,7 @@ SHIM_EXPORT pid_t fork(void)
 		return real_fork(R_REFUSED);
 	if (cfg.min_rss && rss_bytes() < cfg.min_rss)
 		return real_fork(R_RSS);
+	shim_sites_refresh();
 	if (cfg.fork == FORK_SITES && !shim_sites_any())
 		return real_fork(R_POLICY); /* no site loaded: nothing to find */
 	struct shim_walk w;

@@ -162,11 +162,11 @@ bool shim_stats_mine(void)
 void shim_count_fallback(enum shim_reason r, bool is_fork)
 {
 	shim_stats_claim();
-	__atomic_add_fetch(&stats.fallback[r], 1, __ATOMIC_RELAXED);
+	STAT_ADD(fallback[r]);
 	if (is_fork)
-		STAT_INC(fork_real);
+		STAT_ADD(fork_real);
 	else
-		STAT_INC(spawn_libc);
+		STAT_ADD(spawn_libc);
 }
 
 int shim_stats_format(char *buf, size_t cap)

@@ -115,7 +115,8 @@ struct shim_stats {
 };
 extern struct shim_stats stats;
 void shim_stats_claim(void);
-#define STAT_INC(field) (shim_stats_claim(), __atomic_add_fetch(&stats.field, 1, __ATOMIC_RELAXED))
+#define STAT_ADD(field) __atomic_add_fetch(&stats.field, 1, __ATOMIC_RELAXED) /* claimed */
+#define STAT_INC(field) (shim_stats_claim(), STAT_ADD(field))
 void shim_count_fallback(enum shim_reason r, bool is_fork);
 bool shim_stats_mine(void); /* this process counted something */
 int shim_stats_format(char *buf, size_t cap);
@@ -188,9 +189,11 @@ struct shim_walk {
 };
 void shim_sites_init(void);
 int shim_sites_parse(const char *list);
+void shim_sites_refresh(void); /* first, once per fork */
 int shim_sites_walk(struct shim_walk *w);
 bool shim_sites_any(void);
 bool shim_imported(const char *symbol); /* some loaded object calls it */
+bool shim_object_named(const char *path, const char *prefix);
 int shim_vfork_callers(const char *prefix, uintptr_t *starts, int max, void *(*enclosing)(void *));
 
 long shim_vfork_clone(void *save, const void *top, size_t cap); /* asm/<arch>.S */

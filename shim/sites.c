@@ -105,8 +105,7 @@ static pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
 static int is_named(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
-	const char *slash = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
-	return slash && strncmp(slash + 1, data, strlen(data)) == 0;
+	return shim_object_named(info->dlpi_name, data);
 }
 
 /* dlopen(RTLD_NOLOAD) would search the library path on disk for a name
@@ -254,7 +253,9 @@ static void add_ruby_sites(void)
 	}
 }
 
-static void refresh(void)
+/* Sites of objects loaded since the last call; once per fork, before
+ * shim_sites_any and shim_sites_walk. */
+void shim_sites_refresh(void)
 {
 	unsigned long long adds = 0;
 	dl_iterate_phdr(count_adds, &adds);
@@ -316,7 +317,6 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
  * fork, which a process that forks in a loop pays every time. */
 bool shim_sites_any(void)
 {
-	refresh();
 	int n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
 	for (int i = 0; i < n; i++)
 		if (!sites[i].deny && sites[i].start)
@@ -331,7 +331,6 @@ int shim_sites_walk(struct shim_walk *w)
 		pthread_once(&unwinder_once, load_unwinder); /* deferred at init */
 	if (!backtrace_fn)
 		return -1;
-	refresh();
 	struct walk_state st = { w, 0, NULL };
 	backtrace_fn(frame, &st);
 	/* a site matched but its frame's top unknown: do not guess */

@@ -22,6 +22,16 @@
 
 #include "shim.h"
 
+/* Is the object at `path` named `prefix`... ("libruby" matches
+ * libruby-3.1.so.3.1)? */
+bool shim_object_named(const char *path, const char *prefix)
+{
+	if (!path)
+		return false;
+	const char *s = strrchr(path, '/');
+	return strncmp(s ? s + 1 : path, prefix, strlen(prefix)) == 0;
+}
+
 #if defined(__x86_64__)
 
 /* objects already scanned, by load address: a dlopen elsewhere must not
@@ -36,11 +46,6 @@ struct scan {
 	void *(*enclosing)(void *);
 };
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
 
 static uintptr_t dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v)
 {
@@ -138,7 +143,7 @@ static int scan_object(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
 	struct scan *sc = data;
-	if (!info->dlpi_name || strncmp(base_name(info->dlpi_name), sc->prefix, strlen(sc->prefix)))
+	if (!shim_object_named(info->dlpi_name, sc->prefix))
 		return 0;
 	for (int i = 0; i < nscanned; i++)
 		if (scanned[i] == info->dlpi_addr)
