@@ -1,5 +1,9 @@
 /* posix_spawn and posix_spawnp: the engine when the configuration asks
- * for it, else (or when the engine declines) the real functions. */
+ * for it, else (or when the engine declines) the real functions. Either
+ * way a child given the program's environment does not inherit
+ * fork=all (child_env.c). */
+#include <stdlib.h>
+
 #include "shim.h"
 
 static int shim_posix_spawn(pid_t *pid, const char *file,
@@ -8,12 +12,16 @@ static int shim_posix_spawn(pid_t *pid, const char *file,
 			    char *const envp[], bool use_path)
 {
 	shim_init();
-	if (cfg.enabled && shim_engine_wanted(true)) {
-		int ret = shim_engine_spawn(pid, file, fa, attr, argv, envp, use_path);
-		if (ret != SHIM_DECLINED)
-			return ret;
-	}
-	return (use_path ? real.posix_spawnp : real.posix_spawn)(pid, file, fa, attr, argv, envp);
+	char **env = cfg.enabled ? shim_child_env(envp) : NULL;
+	if (env)
+		envp = env;
+	int ret = SHIM_DECLINED;
+	if (cfg.enabled && shim_engine_wanted(true))
+		ret = shim_engine_spawn(pid, file, fa, attr, argv, envp, use_path);
+	if (ret == SHIM_DECLINED)
+		ret = (use_path ? real.posix_spawnp : real.posix_spawn)(pid, file, fa, attr, argv, envp);
+	free(env);
+	return ret;
 }
 
 SHIM_EXPORT int posix_spawn(pid_t *pid, const char *path,

@@ -121,6 +121,13 @@ void shim_count_fallback(enum shim_reason r, bool is_fork);
 bool shim_stats_mine(void); /* this process counted something */
 int shim_stats_format(char *buf, size_t cap);
 
+/* ---- children's environment (child_env.c): fork=all stays the
+ * program's; in the parent only ---- */
+bool shim_env_carries_fork_all(void);
+/* A copy of envp without VFORKSHIM_FORK when envp is environ and
+ * fork=all is on, to be freed by the caller; else NULL (use envp). */
+char **shim_child_env(char *const *envp);
+
 /* ---- signals (signals.c): raw syscalls, so that libc's hiding of its
  * internal signals and any interposed sigaction stay out of the way ---- */
 void shim_block_all(sigset_t *old);

@@ -54,9 +54,13 @@ static int refused; /* the kernel said no to CLONE_VM once: stop asking */
 
 bool shim_engine_wanted(bool is_posix_spawn)
 {
+	/* system and popen hand libc's the program's environment; where
+	 * that carries fork=all, the engine runs them with it stripped
+	 * (child_env.c) unless the engine is off altogether */
 	bool want = cfg.spawn == SPAWN_ALWAYS ||
 		    (cfg.spawn == SPAWN_AUTO &&
-		     (is_posix_spawn ? cfg.engine_for_posix_spawn : cfg.engine_for_system_popen));
+		     (is_posix_spawn ? cfg.engine_for_posix_spawn
+				     : cfg.engine_for_system_popen || shim_env_carries_fork_all()));
 	if (!want)
 		shim_count_fallback(R_POLICY, false);
 	return want;
