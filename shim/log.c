@@ -30,12 +30,24 @@ static void put(struct out *o, char c)
 	o->len++;
 }
 
+/* Strings can come from the environment (a bad value is quoted in its
+ * warning): control bytes are written as \xNN, so that a value cannot
+ * break the line in two, forge another line or drive a terminal. */
 static void put_str(struct out *o, const char *s)
 {
 	if (!s)
 		s = "(null)";
-	while (*s)
-		put(o, *s++);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != 0x7f) {
+			put(o, (char)c);
+			continue;
+		}
+		put(o, '\\');
+		put(o, 'x');
+		put(o, "0123456789abcdef"[c >> 4]);
+		put(o, "0123456789abcdef"[c & 15]);
+	}
 }
 
 static void put_num(struct out *o, unsigned long long v, unsigned base, bool neg)

@@ -56,47 +56,51 @@ static _Unwind_Word (*get_cfa)(struct _Unwind_Context *);
 static _Unwind_Ptr (*get_region_start)(struct _Unwind_Context *);
 static void *(*find_enclosing)(void *);
 
-static void add(const char *object, const char *symbol, bool deny, bool fail_fork)
+/* false when the table is full */
+static bool add(const char *object, const char *symbol, bool deny, bool fail_fork)
 {
-	if (nsites == MAX_SITES) {
-		shim_log(LOG_WARN, "VFORKSHIM_SITES: more than %d sites; %s ignored", MAX_SITES, symbol);
-		return;
-	}
+	if (nsites == MAX_SITES)
+		return false;
 	struct site *s = &sites[nsites++];
 	memset(s, 0, sizeof *s);
 	s->deny = deny;
 	s->fail_fork = fail_fork;
 	strncpy(s->object, object ? object : "", sizeof s->object - 1);
 	strncpy(s->symbol, symbol, sizeof s->symbol - 1);
+	return true;
 }
 
-/* "sym" or "object:sym", comma separated; a bad entry is warned about
- * and skipped. Returns the number of entries accepted. */
+/* "sym" or "object:sym", comma separated. Bad entries are skipped, and
+ * so are entries beyond the table; either way one warning line in all,
+ * however long the list. Returns the number of entries accepted. */
 int shim_sites_parse(const char *list)
 {
-	int accepted = 0;
+	int accepted = 0, invalid = 0, first_invalid = 0, full = 0, entry_no = 0;
 	while (list && *list) {
 		const char *end = strchrnul(list, ',');
 		char entry[256];
 		size_t n = (size_t)(end - list);
 		const char *colon = memchr(list, ':', n);
+		entry_no++;
 		if (n == 0 || n >= sizeof entry || (colon && (colon == list || colon == end - 1))) {
-			shim_log(LOG_WARN, "VFORKSHIM_SITES: entry %d is not valid (accepted: symbol or object:symbol, at most 255 bytes); skipped",
-				 accepted + 1);
+			if (!invalid++)
+				first_invalid = entry_no;
 		} else {
 			memcpy(entry, list, n);
 			entry[n] = '\0';
 			char *c = strchr(entry, ':');
-			if (c) {
+			if (c)
 				*c = '\0';
-				add(entry, c + 1, false, false);
-			} else {
-				add(NULL, entry, false, false);
-			}
-			accepted++;
+			if (add(c ? entry : NULL, c ? c + 1 : entry, false, false))
+				accepted++;
+			else
+				full++;
 		}
 		list = *end ? end + 1 : end;
 	}
+	if (invalid || full)
+		shim_log(LOG_WARN, "VFORKSHIM_SITES: %d entries not valid (the first is entry %d; accepted: symbol or object:symbol, at most 255 bytes) and %d beyond the limit of %d sites; skipped",
+			 invalid, first_invalid, full, MAX_SITES);
 	return accepted;
 }
 
