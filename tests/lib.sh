@@ -2,7 +2,7 @@
 # Environment: LIB (the library), LOGS (a scratch folder).
 set -u
 export LC_ALL=C
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 P=build/tests/progs
 : "${LIB:=$PWD/build/libvforkshim.so}" "${LOGS:=build/tests/logs}"
 mkdir -p "$LOGS"

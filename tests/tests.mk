@@ -28,13 +28,29 @@ $(T)/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< -lpthread
 
-test-bins: $(LIB) $(T)/check_preloaded $(T)/check_linked $(PROGS)
+REL_PROGS := $(patsubst tests/reliability/%.c,$(T)/reliability/%,$(wildcard tests/reliability/*.c))
+
+$(T)/reliability/%: tests/reliability/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< -lpthread
+
+# exports its getenv, so that the preloaded shim's calls reach it
+$(T)/reliability/secure_probe: tests/reliability/secure_probe.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -rdynamic -o $@ $<
+
+test-bins: $(LIB) $(T)/check_preloaded $(T)/check_linked $(PROGS) $(REL_PROGS)
 
 check: test-bins
 	@tests/run-check.sh
 
-.PHONY: deps test-bins check
--include $(T)/*.d $(T)/progs/*.d
+# Soak, injected faults, hostile input, security (tests/reliability/);
+# a short version of each runs inside make check.
+check-reliability: test-bins
+	@tests/reliability/run.sh
+
+.PHONY: deps test-bins check check-reliability
+-include $(T)/*.d $(T)/progs/*.d $(T)/reliability/*.d
 
 # The register harness: C driver plus its assembly, x86_64 only.
 $(T)/progs/fork_regs: tests/progs/fork_regs.c tests/progs/fork_regs_x86_64.S

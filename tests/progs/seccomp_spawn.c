@@ -1,7 +1,9 @@
-/* Installs a seccomp filter that refuses clone() with CLONE_VM (EPERM),
- * as container runtimes do, then calls system, popen and posix_spawnp.
- * With "strict", clone3 is refused too (ENOSYS), so that glibc itself
- * cannot spawn either. Prints what each call returned. */
+/* seccomp_spawn [strict] [EPERM|ENOSYS|EINVAL]: installs a seccomp
+ * filter that refuses clone() with CLONE_VM, with that errno (default
+ * EPERM), as container runtimes do, then calls system, popen,
+ * posix_spawnp and fork. With "strict", clone3 is refused too (ENOSYS),
+ * so that glibc itself cannot spawn either. Prints what each call
+ * returned. */
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -19,7 +21,7 @@
 
 extern char **environ;
 
-static int install(int strict)
+static int install(int strict, int refuse)
 {
 #if defined(__x86_64__)
 	struct sock_filter f[] = {
@@ -32,13 +34,14 @@ static int install(int strict)
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
 		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_VM, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (unsigned)refuse),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { sizeof f / sizeof f[0], f };
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 #else
 	(void)strict;
+	(void)refuse;
 	errno = ENOSYS;
 	return -1;
 #endif
@@ -46,7 +49,18 @@ static int install(int strict)
 
 int main(int argc, char **argv)
 {
-	if (install(argc > 1 && !strcmp(argv[1], "strict"))) {
+	int strict = 0, refuse = EPERM;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "strict"))
+			strict = 1;
+		else if (!strcmp(argv[i], "ENOSYS"))
+			refuse = ENOSYS;
+		else if (!strcmp(argv[i], "EINVAL"))
+			refuse = EINVAL;
+		else if (strcmp(argv[i], "EPERM") != 0)
+			return 2;
+	}
+	if (install(strict, refuse)) {
 		printf("skip: no seccomp filter for this architecture\n");
 		return 77;
 	}
