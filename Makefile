@@ -2,7 +2,8 @@
 #   make            build/libvforkshim.so
 #   make check      unit and integration tests (installs Check if root)
 #   make demo       spawn cost in a 2 GiB process, with and without the shim
-#   make bench      benchmarks (scripts/bench/): GIB, COUNT as for demo
+#   make bench      every benchmark; writes docs/PERFORMANCE.md (bench-memory,
+#                   bench-runtimes, bench-concurrency, bench-overhead, bench-enomem)
 #   make check-peers  runtimes' and libc's own test suites under the shim
 #   make install    PREFIX, LIBDIR, DESTDIR as usual
 
@@ -50,18 +51,32 @@ $(B)/demo/spawn_cost: scripts/demo/spawn_cost.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -o $@ $<
 
-$(B)/bench/%: scripts/bench/%.c
+$(B)/bench/%: scripts/bench/%.c scripts/bench/bench.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O2 -Wall -Wextra -o $@ $< -ldl
+	$(CC) $(CFLAGS) -O2 -std=gnu11 -Wall -Wextra -o $@ $< -ldl -lpthread
 
-# Benchmarks print their figures and the command that reproduces them.
-bench-fork: $(LIB) $(B)/bench/fork_cost
-	@scripts/bench/fork.sh $(or $(GIB),4) $(or $(COUNT),200)
+$(B)/bench/libempty.so: scripts/bench/empty.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
 
+# Benchmarks print their figures and the command that reproduces them;
+# `make bench` runs them all and writes docs/PERFORMANCE.md, its plots and
+# the README's headline (scripts/bench/report.sh, about 12 minutes).
+# STRICT_OVERCOMMIT=1 (root) adds the ENOMEM run, which sets
+# vm.overcommit_memory=2 while it runs.
+BENCH_PROGS := $(B)/bench/spawn_cost $(B)/bench/burst $(B)/bench/enomem $(B)/bench/libempty.so
+bench: $(LIB) $(BENCH_PROGS)
+	@scripts/bench/report.sh $(if $(STRICT_OVERCOMMIT),--strict-overcommit)
+bench-memory: $(LIB) $(BENCH_PROGS)
+	@scripts/bench/memory.sh $(or $(COUNT),200) $(GIB)
 bench-runtimes: $(LIB)
-	@scripts/bench/runtimes.sh $(or $(GIB),2) $(or $(COUNT),20)
-
-bench: bench-fork bench-runtimes
+	@scripts/bench/runtimes.sh $(or $(COUNT),20) $(GIB)
+bench-concurrency: $(LIB) $(BENCH_PROGS)
+	@scripts/bench/concurrency.sh
+bench-overhead: $(LIB) $(BENCH_PROGS)
+	@scripts/bench/overhead.sh $(or $(COUNT),200)
+bench-enomem: $(LIB) $(BENCH_PROGS)
+	@scripts/bench/enomem.sh $(if $(STRICT_OVERCOMMIT),--strict-overcommit)
 
 # Other people's process test suites, without and under the shim
 # (sources from Debian's archive, cached in .cache/; see tests/peers/).
@@ -81,5 +96,6 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check-peers demo bench bench-fork bench-runtimes install uninstall clean
+.PHONY: all check-peers demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
+	bench-enomem install uninstall clean
 -include $(OBJS:.o=.d)

@@ -1,0 +1,76 @@
+/* Shared by the benchmark programs of scripts/bench/: timing, holding
+ * memory, percentiles, libc's own symbols. Header-only: each program is
+ * one translation unit. */
+#ifndef VFORKSHIM_BENCH_H
+#define VFORKSHIM_BENCH_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strerrorname_np */
+#endif
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+static inline double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Holds gib GiB of anonymous memory, every 4 KiB page present and
+ * written: a runtime's heap. Transparent huge pages are refused for it,
+ * since they would shrink the page tables a fork copies 512-fold and
+ * hide the cost this library removes. MADV_POPULATE_WRITE allocates
+ * the pages in one call (a fault per page costs several µs on a VM:
+ * minutes for 16 GiB); the memset then only writes. Exits on failure. */
+static inline void *hold_memory(size_t gib)
+{
+	if (!gib)
+		return NULL;
+	size_t size = gib << 30;
+	char *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		perror("bench: mmap");
+		exit(1);
+	}
+	madvise(mem, size, MADV_NOHUGEPAGE);
+	madvise(mem, size, MADV_POPULATE_WRITE);
+	memset(mem, 1, size);
+	return mem;
+}
+
+/* libc's own definition of name, never an interposer's: looked up in
+ * libc.so.6 itself. Exits when absent. */
+static inline void *libc_sym(const char *name)
+{
+	static void *libc;
+	if (!libc)
+		libc = dlopen("libc.so.6", RTLD_NOLOAD | RTLD_NOW);
+	void *p = libc ? dlsym(libc, name) : NULL;
+	if (!p) {
+		fprintf(stderr, "bench: libc.so.6 has no %s\n", name);
+		exit(2);
+	}
+	return p;
+}
+
+static inline int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sorts t[0..n) and prints "name median p99" (ms). */
+static inline void print_percentiles(const char *name, double *t, int n)
+{
+	qsort(t, (size_t)n, sizeof *t, cmp_double);
+	int p99 = (int)(n * 0.99);
+	printf("%s %.4f %.4f\n", name, t[n / 2], t[p99 >= n ? n - 1 : p99]);
+}
+
+#endif
