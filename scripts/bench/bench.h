@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline double now_ms(void)
 {
@@ -44,6 +46,33 @@ static inline void *hold_memory(size_t gib)
 	return mem;
 }
 
+/* Every spawned /bin/true gets an empty environment, so that it does
+ * not load the shim (LD_PRELOAD) and the figure is the spawn's own
+ * cost; what a preloaded child adds is measured apart (overhead.sh). */
+static char *bench_clean_env[] = { NULL };
+static char *const bench_true_argv[] = { "true", NULL };
+
+/* Waits for pid; ends the benchmark unless the child exited 0. */
+static inline void bench_reap(pid_t pid)
+{
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || st != 0) {
+		fprintf(stderr, "bench: child %d failed\n", (int)pid);
+		exit(1);
+	}
+}
+
+/* f() (a fork), the child execs /bin/true; then reaped. */
+static inline void bench_fork_exec(pid_t (*f)(void))
+{
+	pid_t pid = f();
+	if (pid == 0) {
+		execve("/bin/true", bench_true_argv, bench_clean_env);
+		_exit(127);
+	}
+	bench_reap(pid);
+}
+
 /* libc's own definition of name, never an interposer's: looked up in
  * libc.so.6 itself. Exits when absent. */
 static inline void *libc_sym(const char *name)
@@ -57,6 +86,33 @@ static inline void *libc_sym(const char *name)
 		exit(2);
 	}
 	return p;
+}
+
+struct bench_method {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* The methods named in the comma list `want`, in its order, into out
+ * (room for nall); their number. Ends the benchmark on an unknown name
+ * or a list longer than nall. */
+static inline int bench_pick(const char *want, const struct bench_method *all, int nall,
+			     const struct bench_method **out)
+{
+	int n = 0;
+	char *list = strdup(want), *save = NULL;
+	for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		int k = 0;
+		while (k < nall && strcmp(all[k].name, w) != 0)
+			k++;
+		if (k == nall || n == nall) {
+			fprintf(stderr, "bench: unknown or repeated method %s\n", w);
+			exit(2);
+		}
+		out[n++] = &all[k];
+	}
+	free(list);
+	return n;
 }
 
 static inline int cmp_double(const void *a, const void *b)

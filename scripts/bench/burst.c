@@ -23,48 +23,24 @@
 #include <unistd.h>
 
 extern char **environ;
-static char *clean_env[] = { NULL };
-static char *const true_argv[] = { "true", NULL };
 static pid_t (*libc_fork)(void);
 static int (*libc_posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 			       const posix_spawnattr_t *, char *const[], char *const[]);
 
-static void reap(pid_t pid)
-{
-	int st;
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || st != 0) {
-		fprintf(stderr, "burst: child %d failed\n", (int)pid);
-		exit(1);
-	}
-}
-
-static void fork_exec(pid_t (*f)(void))
-{
-	pid_t pid = f();
-	if (pid == 0) {
-		execve("/bin/true", true_argv, clean_env);
-		_exit(127);
-	}
-	reap(pid);
-}
-
-static void via_fork(void) { fork_exec(fork); }
-static void via_libc_fork(void) { fork_exec(libc_fork); }
+static void via_fork(void) { bench_fork_exec(fork); }
+static void via_libc_fork(void) { bench_fork_exec(libc_fork); }
 static void via_posix_spawn(void)
 {
 	pid_t pid;
-	reap(posix_spawn(&pid, "/bin/true", NULL, NULL, true_argv, clean_env) ? -1 : pid);
+	bench_reap(posix_spawn(&pid, "/bin/true", NULL, NULL, bench_true_argv, bench_clean_env) ? -1 : pid);
 }
 static void via_libc_posix_spawn(void)
 {
 	pid_t pid;
-	reap(libc_posix_spawn(&pid, "/bin/true", NULL, NULL, true_argv, clean_env) ? -1 : pid);
+	bench_reap(libc_posix_spawn(&pid, "/bin/true", NULL, NULL, bench_true_argv, bench_clean_env) ? -1 : pid);
 }
 
-static const struct method {
-	const char *name;
-	void (*fn)(void);
-} methods[] = {
+static const struct bench_method methods[] = {
 	{ "fork", via_fork },
 	{ "libc_fork", via_libc_fork },
 	{ "posix_spawn", via_posix_spawn },
@@ -127,7 +103,7 @@ static void *sampler(void *arg)
 }
 
 /* One burst: returns spawns per second; raises b.pt_peak/used_peak. */
-static double burst(const struct method *m, int threads, double ms)
+static double burst(const struct bench_method *m, int threads, double ms)
 {
 	pthread_t t[MAXT], s;
 	b.fn = m->fn;
@@ -184,20 +160,9 @@ int main(int argc, char **argv)
 			return 2;
 	libc_fork = libc_sym("fork");
 	libc_posix_spawn = libc_sym("posix_spawn");
-	const struct method *m[NMETHODS];
-	int n = 0;
-	char *list = strdup(argv[5]), *save = NULL;
-	for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		int k = 0;
-		while (k < NMETHODS && strcmp(methods[k].name, w) != 0)
-			k++;
-		if (k == NMETHODS || n == NMETHODS) {
-			fprintf(stderr, "burst: unknown or repeated method %s\n", w);
-			return 2;
-		}
-		m[n++] = &methods[k];
-	}
-	environ = clean_env;
+	const struct bench_method *m[NMETHODS];
+	int n = bench_pick(argv[5], methods, NMETHODS, m);
+	environ = bench_clean_env;
 	hold_memory(gib);
 	for (int k = 0; k < n; k++)
 		m[k]->fn(); /* warm-up */

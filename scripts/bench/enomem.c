@@ -10,9 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *clean_env[] = { NULL };
-static char *const true_argv[] = { "true", NULL };
-
 static void report(const char *name, pid_t pid, int err)
 {
 	int st;
@@ -29,7 +26,7 @@ static void fork_exec(const char *name, pid_t (*f)(void))
 {
 	pid_t pid = f();
 	if (pid == 0) {
-		execve("/bin/true", true_argv, clean_env);
+		execve("/bin/true", bench_true_argv, bench_clean_env);
 		_exit(127);
 	}
 	report(name, pid, errno);
@@ -46,7 +43,7 @@ int main(int argc, char **argv)
 	fork_exec("libc_fork", libc_fork);
 	fork_exec("fork", fork);
 	pid_t pid;
-	int err = libc_spawn(&pid, "/bin/true", NULL, NULL, true_argv, clean_env);
+	int err = libc_spawn(&pid, "/bin/true", NULL, NULL, bench_true_argv, bench_clean_env);
 	report("libc_posix_spawn", err ? -1 : pid, err);
 	return 0;
 }

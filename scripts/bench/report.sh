@@ -26,7 +26,7 @@ trap 'rm -rf "$BENCH_DATA"' EXIT
 if [ $quick = 1 ]; then
 	memory=(3 0) runtimes=(2 0) concurrency=(100 0 1 2) overhead=(5 1)
 else
-	memory=(200) runtimes=(20) concurrency=(1000 4) overhead=(150 5)
+	memory=(150) runtimes=(20) concurrency=(1000 4) overhead=(150 4)
 fi
 t0=$(date +%s)
 section() { # NAME SCRIPT ARGS...: runs it, keeps its output as NAME.md

@@ -18,17 +18,14 @@
  *                              program was started with: the child loads
  *                              whatever LD_PRELOAD says
  * Every other method's child gets an empty environment (environ is
- * emptied at start), so that /bin/true does not load the shim and the
- * figure is the spawn's own cost. */
+ * emptied at start): see bench.h. */
 #include "bench.h"
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
-static char *clean_env[] = { NULL };
 static char **start_env;
-static char *const true_argv[] = { "true", NULL };
 
 static pid_t (*libc_fork)(void);
 static int (*libc_posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
@@ -37,27 +34,8 @@ static int (*libc_system)(const char *);
 static FILE *(*libc_popen)(const char *, const char *);
 static int (*libc_pclose)(FILE *);
 
-static void reap(pid_t pid)
-{
-	int st;
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || st != 0) {
-		fprintf(stderr, "spawn_cost: child %d failed\n", (int)pid);
-		exit(1);
-	}
-}
-
-static void fork_exec(pid_t (*f)(void))
-{
-	pid_t pid = f();
-	if (pid == 0) {
-		execve("/bin/true", true_argv, clean_env);
-		_exit(127);
-	}
-	reap(pid);
-}
-
-static void via_fork(void) { fork_exec(fork); }
-static void via_libc_fork(void) { fork_exec(libc_fork); }
+static void via_fork(void) { bench_fork_exec(fork); }
+static void via_libc_fork(void) { bench_fork_exec(libc_fork); }
 
 /* vfork's child must not return from the function that called vfork:
  * no helper here */
@@ -65,10 +43,10 @@ static void via_vfork(void)
 {
 	pid_t pid = vfork();
 	if (pid == 0) {
-		execve("/bin/true", true_argv, clean_env);
+		execve("/bin/true", bench_true_argv, bench_clean_env);
 		_exit(127);
 	}
-	reap(pid);
+	bench_reap(pid);
 }
 
 static void fork_exit(pid_t (*f)(void))
@@ -76,7 +54,7 @@ static void fork_exit(pid_t (*f)(void))
 	pid_t pid = f();
 	if (pid == 0)
 		_exit(0);
-	reap(pid);
+	bench_reap(pid);
 }
 
 static void via_fork_exit(void) { fork_exit(fork); }
@@ -87,13 +65,13 @@ static void spawn_with(int (*f)(pid_t *, const char *, const posix_spawn_file_ac
 		       char **envp)
 {
 	pid_t pid;
-	if (f(&pid, "/bin/true", NULL, NULL, true_argv, envp) != 0)
+	if (f(&pid, "/bin/true", NULL, NULL, bench_true_argv, envp) != 0)
 		pid = -1;
-	reap(pid);
+	bench_reap(pid);
 }
 
-static void via_posix_spawn(void) { spawn_with(posix_spawn, clean_env); }
-static void via_libc_posix_spawn(void) { spawn_with(libc_posix_spawn, clean_env); }
+static void via_posix_spawn(void) { spawn_with(posix_spawn, bench_clean_env); }
+static void via_libc_posix_spawn(void) { spawn_with(libc_posix_spawn, bench_clean_env); }
 static void via_inherit(void) { spawn_with(posix_spawn, start_env); }
 
 static void system_with(int (*f)(const char *))
@@ -126,10 +104,7 @@ static void popen_with(FILE *(*open)(const char *, const char *), int (*close)(F
 static void via_popen(void) { popen_with(popen, pclose); }
 static void via_libc_popen(void) { popen_with(libc_popen, libc_pclose); }
 
-static const struct method {
-	const char *name;
-	void (*fn)(void);
-} methods[] = {
+static const struct bench_method methods[] = {
 	{ "fork", via_fork },
 	{ "libc_fork", via_libc_fork },
 	{ "vfork", via_vfork },
@@ -163,21 +138,10 @@ int main(int argc, char **argv)
 	libc_popen = libc_sym("popen");
 	libc_pclose = libc_sym("pclose");
 
-	const struct method *m[NMETHODS];
-	int n = 0;
-	char *list = strdup(want), *save = NULL;
-	for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		int k = 0;
-		while (k < NMETHODS && strcmp(methods[k].name, w) != 0)
-			k++;
-		if (k == NMETHODS || n == NMETHODS) {
-			fprintf(stderr, "spawn_cost: unknown or repeated method %s\n", w);
-			return 2;
-		}
-		m[n++] = &methods[k];
-	}
+	const struct bench_method *m[NMETHODS];
+	int n = bench_pick(want, methods, NMETHODS, m);
 	start_env = environ;
-	environ = clean_env;
+	environ = bench_clean_env;
 	hold_memory(gib);
 
 	double *t[NMETHODS];
