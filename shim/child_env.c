@@ -7,7 +7,9 @@
  * strips the variable at exec (child_guard.c, pass_on); here the
  * spawning functions do the same for a child given the program's own
  * environment. An explicit envp other than environ is the caller's and
- * is passed untouched. Runs in the parent only: it allocates. */
+ * is passed untouched. Runs in the parent only: it allocates, so in
+ * the child of a rerouted fork (which shares our heap) it does nothing
+ * and the calls keep their old path. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +24,7 @@ static bool is_fork_var(const char *e)
 
 bool shim_env_carries_fork_all(void)
 {
-	if (!(cfg.enabled && cfg.fork == FORK_ALL))
+	if (!(cfg.enabled && cfg.fork == FORK_ALL) || shim_guard.active)
 		return false;
 	for (char **e = environ; e && *e; e++)
 		if (is_fork_var(*e))
