@@ -115,7 +115,6 @@ echo "wrote $out/PERFORMANCE.md$([ $plots = 1 ] && echo " and $out/perf-memory.s
 [ "$out" = docs ] && [ $quick = 0 ] || exit 0
 head_md=$BENCH_DATA/headline.md
 {
-	echo "<!-- bench:headline (written by make bench from docs/PERFORMANCE.md) -->"
 	echo "Measured by \`make bench\` ($(head -n 3 "$BENCH_DATA/memory.md" | sed -n 's/^Measured //p' | sed 's/\.$//')),"
 	echo "median ms per spawn of \`/bin/true\`, methods interleaved in one run:"
 	echo
@@ -130,9 +129,6 @@ head_md=$BENCH_DATA/headline.md
 	awk -v g="$big" '$1 == g { split($0, p, "|"); sub(/^[0-9]+ /, "", p[1]); split(p[2], v, " ")
 		printf "%s%s %.1f / %.1f", (n++ ? ", " : ""), p[1], v[1], v[2] } END { print "." }' "$BENCH_DATA/runtimes.dat" |
 		sed "s/ ($big GiB)//g"
-	echo "<!-- /bench:headline -->"
 } >"$head_md"
-awk -v f="$head_md" '/<!-- bench:headline/ { while ((getline l < f) > 0) print l; skip = 1; next }
-	/<!-- \/bench:headline -->/ { skip = 0; next } !skip' README.md >"$BENCH_DATA/README.md"
-cp "$BENCH_DATA/README.md" README.md
+scripts/doc-block README.md "<!-- bench:headline" "<!-- /bench:headline -->" "$head_md"
 echo "updated the headline of README.md" >&2

@@ -109,14 +109,13 @@ write_compatibility() {
 	local tmp
 	tmp=$(mktemp)
 	{
-		sed -n '1,/<!-- peers:begin -->/p' "$doc"
 		echo "Last run: $(date -u +%F), $(uname -m), $(nproc) cores, kernel $(uname -r)," \
 			"$(getconf GNU_LIBC_VERSION), \`make check-peers\`."
 		echo
 		cat "$1"
-		sed -n '/<!-- peers:end -->/,$p' "$doc"
 	} > "$tmp"
-	mv "$tmp" "$doc"
+	scripts/doc-block "$doc" "<!-- peers:begin -->" "<!-- peers:end -->" "$tmp"
+	rm -f "$tmp"
 }
 
 # claim_rerouted SUITE MODE OUT WHAT: at least one fork rerouted

@@ -161,7 +161,6 @@ echo "reliability time $(( $(date +%s) - t0 )) s" >> "$figures"
 # A full run writes its figures into docs/RELIABILITY.md.
 if [ $quick = 0 ] && [ $fail = 0 ]; then
 	{
-		echo "<!-- reliability:figures (written by make check-reliability) -->"
 		echo "Run $(date -u +%F) on $(nproc) cores, kernel $(uname -r), $(getconf GNU_LIBC_VERSION):"
 		echo
 		awk '$1 == "soak" { for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
@@ -171,10 +170,7 @@ if [ $quick = 0 ] && [ $fail = 0 ]; then
 			$1 == "hostile" { sub(/^hostile /, ""); print "- hostile input: " $0 }
 			$1 == "reliability" { print "- the whole run: " $3 " s" }' "$figures"
 		echo "- checks: $pass passed, $fail failed"
-		echo "<!-- /reliability:figures -->"
 	} > "$LOGS/figures.md"
-	awk -v f="$LOGS/figures.md" '/<!-- reliability:figures/ { while ((getline l < f) > 0) print l; skip = 1; next }
-		/<!-- \/reliability:figures -->/ { skip = 0; next } !skip' docs/RELIABILITY.md > "$LOGS/RELIABILITY.md" &&
-		cp "$LOGS/RELIABILITY.md" docs/RELIABILITY.md
+	scripts/doc-block docs/RELIABILITY.md "<!-- reliability:figures" "<!-- /reliability:figures -->" "$LOGS/figures.md"
 fi
 summary "reliability"
