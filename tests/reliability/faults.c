@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "probe.h"
 
-static const char *en(int e) { return e ? strerrorname_np(e) : "0"; }
+extern char **environ;
 
 static void status(const char *what, int st)
 {
@@ -39,32 +39,15 @@ static void status(const char *what, int st)
 		printf("%s: status %#x\n", what, st);
 }
 
-/* fork + execve(path, argv); the child reports execve's errno on a
- * close-on-exec pipe. Prints fork's result and the exec errno. */
+/* fork + execve(path, argv): fork's result, the exec's errno and the
+ * child's end */
 static void try_fork_exec(const char *what, const char *path, char *const argv[])
 {
-	int p[2], e = 0;
-	if (pipe2(p, O_CLOEXEC))
-		return perror("pipe2");
-	pid_t pid = fork();
-	if (pid == 0) {
-		execve(path, argv, environ);
-		e = errno;
-		write(p[1], &e, sizeof e);
-		_exit(127);
-	}
-	int fe = errno;
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		printf("%s: fork -1 %s\n", what, en(fe));
+	int e, st = probe_fork_exec(path, argv, environ, &e);
+	if (st == -1) {
+		printf("%s: fork -1 %s\n", what, en(e));
 		return;
 	}
-	if (read(p[0], &e, sizeof e) != sizeof e)
-		e = 0;
-	close(p[0]);
-	int st;
-	waitpid(pid, &st, 0);
 	printf("%s: fork ok, exec %s, ", what, en(e));
 	status("child", st);
 }

@@ -21,9 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "probe.h"
 
-static const char *en(int e) { return e ? strerrorname_np(e) : "0"; }
+extern char **environ;
 
 /* posix_spawn, then the child's status; the child's stdout is ours */
 static void spawn(const char *what, const char *path, const posix_spawn_file_actions_t *fa,
@@ -38,26 +38,14 @@ static void spawn(const char *what, const char *path, const posix_spawn_file_act
 	fflush(stdout);
 }
 
-/* fork + execve; the child's execve errno comes back on a pipe */
+/* fork + execve: fork's result, the exec's errno, the child's status */
 static void fork_exec(const char *what, const char *path, char *const argv[], char *const envp[])
 {
-	int p[2], e = 0;
-	pipe2(p, O_CLOEXEC);
-	pid_t pid = fork();
-	if (pid == 0) {
-		execve(path, argv, envp);
-		e = errno;
-		write(p[1], &e, sizeof e);
-		_exit(127);
-	}
-	close(p[1]);
-	if (read(p[0], &e, sizeof e) != sizeof e)
-		e = 0;
-	close(p[0]);
-	int st = -1;
-	if (pid > 0)
-		waitpid(pid, &st, 0);
-	printf("%s: fork %s, exec %s, status %d\n", what, pid > 0 ? "ok" : "-1", en(e), st);
+	int e, st = probe_fork_exec(path, argv, envp, &e);
+	if (st == -1)
+		printf("%s: fork -1 %s\n", what, en(e));
+	else
+		printf("%s: fork ok, exec %s, status %d\n", what, en(e), st);
 	fflush(stdout);
 }
 

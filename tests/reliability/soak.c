@@ -88,6 +88,22 @@ static void check_output(long i, const char *got, const char *token)
 		fail(i, "wrong output", got);
 }
 
+/* After a spawn whose stdout is the pipe p: err is the spawn's error
+ * (0: pid runs). Reads the output, checks it and the child's status. */
+static void finish(long i, const char *what, int err, pid_t pid, int p[2], const char *token)
+{
+	close(p[1]);
+	if (err) {
+		close(p[0]);
+		return fail(i, what, strerror(err));
+	}
+	char buf[128];
+	read_all(p[0], buf, sizeof buf);
+	check_output(i, buf, token);
+	if (reap(pid) != 0)
+		fail(i, what, "child status");
+}
+
 static void via_fork(long i, const char *token)
 {
 	int p[2];
@@ -99,16 +115,7 @@ static void via_fork(long i, const char *token)
 		execl("/bin/echo", "echo", token, (char *)NULL);
 		_exit(127);
 	}
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		return fail(i, "fork", strerror(errno));
-	}
-	char buf[128];
-	read_all(p[0], buf, sizeof buf);
-	check_output(i, buf, token);
-	if (reap(pid) != 0)
-		fail(i, "fork: child status", NULL);
+	finish(i, "fork", pid < 0 ? errno : 0, pid, p, token);
 }
 
 static void via_system(long i)
@@ -132,7 +139,7 @@ static void via_popen(long i, const char *token)
 	buf[n] = '\0';
 	check_output(i, buf, token);
 	if (pclose(f) != 0)
-		fail(i, "pclose: status", NULL);
+		fail(i, "pclose", "child status");
 }
 
 static void via_posix_spawn(long i, const char *token)
@@ -147,16 +154,7 @@ static void via_posix_spawn(long i, const char *token)
 	pid_t pid;
 	int err = posix_spawn(&pid, "/bin/echo", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (err) {
-		close(p[0]);
-		return fail(i, "posix_spawn", strerror(err));
-	}
-	char buf[128];
-	read_all(p[0], buf, sizeof buf);
-	check_output(i, buf, token);
-	if (reap(pid) != 0)
-		fail(i, "posix_spawn: child status", NULL);
+	finish(i, "posix_spawn", err, pid, p, token);
 }
 
 static void *spawner(void *arg)
