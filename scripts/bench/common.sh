@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LIB=$ROOT/build/libvforkshim.so
 BENCH=$ROOT/build/bench
 cd "$ROOT"
-make -s build/libvforkshim.so build/bench/spawn_cost build/bench/burst build/bench/libempty.so >/dev/null
+make -s build/libvforkshim.so build/bench/spawn_cost build/bench/burst build/bench/enomem build/bench/libempty.so >/dev/null
 if [ -n "${BENCH_DATA:-}" ]; then
 	DATA=$BENCH_DATA
 	mkdir -p "$DATA"

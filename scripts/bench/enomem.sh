@@ -11,7 +11,6 @@
 # much, calls system() without and with the shim.
 source "$(dirname "$0")/common.sh"
 REPRODUCE="scripts/bench/enomem.sh --strict-overcommit"
-make -s build/bench/enomem >/dev/null
 header "ENOMEM under strict overcommit (vm.overcommit_memory=2)"
 if [ "${1:-}" != --strict-overcommit ] || [ "$(id -u)" != 0 ]; then
 	echo "Not run: it needs root and --strict-overcommit, because it sets vm.overcommit_memory=2"
