@@ -5,6 +5,9 @@
 #   make bench      every benchmark; writes docs/PERFORMANCE.md (bench-memory,
 #                   bench-runtimes, bench-concurrency, bench-overhead, bench-enomem)
 #   make check-peers  runtimes' and libc's own test suites under the shim
+#   make check SANITIZE=address,undefined
+#                   the library and the tests built with ASan and UBSan,
+#                   in build/san-address-undefined/
 #   make install    PREFIX, LIBDIR, DESTDIR as usual
 
 ARCH ?= $(shell uname -m)
@@ -12,9 +15,22 @@ STUB_ARCHS := x86_64
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 B := build
+comma := ,
+
+# SANITIZE=address,undefined: everything is built with the sanitizers into
+# a folder of its own, and the tests preload their runtimes ahead of the
+# library (a preloaded ASan library must not come before libasan).
+ifneq ($(SANITIZE),)
+B := build/san-$(subst $(comma),-,$(SANITIZE))
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_PRELOAD := $(foreach s,$(subst $(comma), ,$(SANITIZE)),$(if $(filter address,$(s)),$(shell $(CC) -print-file-name=libasan.so))$(if $(filter undefined,$(s)), $(shell $(CC) -print-file-name=libubsan.so)))
+export SAN_PRELOAD
+endif
+export B
 
 CC ?= cc
 CFLAGS ?= -O2 -g
+override CFLAGS += $(SAN_FLAGS)
 SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden \
 	-ftls-model=initial-exec -D_GNU_SOURCE -MD -MP
 SHIM_LDFLAGS := -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined

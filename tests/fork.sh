@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 # timeout outside the preload: fork=all holds for the program started
 # with it, not for the children of a wrapper that forks
-all() { timeout 120 env VFORKSHIM=1 VFORKSHIM_FORK=all VFORKSHIM_STATS=1 LD_PRELOAD="$LIB" "$@" > "$LOGS/out" 2> "$LOGS/err"; }
+all() { timeout 120 env VFORKSHIM=1 VFORKSHIM_FORK=all VFORKSHIM_STATS=1 LD_PRELOAD="$PRELOAD" "$@" > "$LOGS/out" 2> "$LOGS/err"; }
 
 if [ -x "$P/fork_regs" ]; then
 	all "$P/fork_regs" 50

@@ -1,10 +1,14 @@
 # Helpers shared by the integration scripts (sourced).
-# Environment: LIB (the library), LOGS (a scratch folder).
+# Environment: B (the build folder), LIB (the library), LOGS (a scratch
+# folder), SAN_PRELOAD (make check SANITIZE=...: the sanitizer runtimes,
+# which must be preloaded ahead of a sanitized library).
 set -u
 export LC_ALL=C
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-P=build/tests/progs
-: "${LIB:=$PWD/build/libvforkshim.so}" "${LOGS:=build/tests/logs}"
+: "${B:=build}"
+P=$B/tests/progs
+: "${LIB:=$PWD/$B/libvforkshim.so}" "${LOGS:=$B/tests/logs}"
+PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD }$LIB"
 mkdir -p "$LOGS"
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok: $*"; }
@@ -16,7 +20,7 @@ shim() {
 	local envs=()
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
-	env "${envs[@]}" LD_PRELOAD="$LIB" "$@" > "$LOGS/out" 2> "$LOGS/err"
+	env "${envs[@]}" LD_PRELOAD="$PRELOAD" "$@" > "$LOGS/out" 2> "$LOGS/err"
 }
 stat_of() { # KEY: from the last stats line in $LOGS/err
 	grep '^vforkshim: stats ' "$LOGS/err" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"

@@ -5,9 +5,10 @@
 # made through the shim went to the engine and none to libc.
 set -u
 cd "$(dirname "$0")/.."
-B=build
+B=${B:-build} # make check SANITIZE=...: build/san-*
 T=$B/tests
 LIB=$PWD/$B/libvforkshim.so
+PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD }$LIB"
 LOGS=$T/logs
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 failed=0
@@ -36,12 +37,15 @@ run_runner() { # name preload
 }
 
 run_runner linked ""
-run_runner preloaded "$LIB"
+run_runner preloaded "$PRELOAD"
 
 echo "== integration"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/integration.sh || failed=1
 echo "== fork"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/fork.sh || failed=1
+if [ -n "${SAN_PRELOAD:-}" ]; then
+	echo "skip: benchmarks (they time the unsanitized build; the plain make check runs them)"
+else
 echo "== benchmarks, once at a tiny size so they cannot rot"
 # every benchmark at a tiny size, the report into the logs (not docs/):
 # each section must have its table and, where it has targets, its verdicts
@@ -57,6 +61,7 @@ if [ $bench_ok = 1 ]; then
 else
 	echo "FAIL: scripts/bench/report.sh --quick (output in $LOGS/bench.log)"
 	failed=1
+fi
 fi
 echo "== runtimes"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/runtimes.sh || failed=1

@@ -7,7 +7,10 @@
  * The child clobbers all those registers and every slot of this frame
  * -- the caller's saved registers and the `out` pointer itself -- then
  * calls regs_child(), which scribbles the stack and execs. If the stub
- * let the child's writes through, the parent reads garbage or crashes. */
+ * let the child's writes through, the parent reads garbage or crashes.
+ * The CFI says where the caller's registers are saved: the shim's stack
+ * walk needs them once the caller's frame is found through rbp (built
+ * with -fno-omit-frame-pointer, as SANITIZE does). */
 	.text
 	.globl regs_fork
 	.type regs_fork, @function
@@ -15,16 +18,22 @@ regs_fork:
 	.cfi_startproc
 	pushq %rbx
 	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbx, 0
 	pushq %rbp
 	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
 	pushq %r12
 	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r12, 0
 	pushq %r13
 	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r13, 0
 	pushq %r14
 	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r14, 0
 	pushq %r15
 	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r15, 0
 	pushq %rdi			/* out, and 16-byte alignment */
 	.cfi_adjust_cfa_offset 8
 	movabsq $0x1111111111111111, %rbx

@@ -4,7 +4,7 @@
 # check) the soak is short and holds no memory.
 #   tests/reliability/run.sh [--quick] [--spawns N]
 source "$(dirname "$0")/../lib.sh"
-R=build/tests/reliability
+R=$B/tests/reliability
 quick=0 spawns=100000 gib=4
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -27,7 +27,7 @@ rshim() {
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
 	timeout -k 10 "$secs" env VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$PWD/$LOGS/rel.log" \
-		"${envs[@]}" LD_PRELOAD="$LIB" "$@" > "$LOGS/out" 2> "$LOGS/err"
+		"${envs[@]}" LD_PRELOAD="$PRELOAD" "$@" > "$LOGS/out" 2> "$LOGS/err"
 }
 rstat() { grep '^vforkshim: stats ' "$LOGS/rel.log" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
@@ -89,7 +89,7 @@ for var in VFORKSHIM VFORKSHIM_FORK VFORKSHIM_SPAWN VFORKSHIM_MIN_RSS VFORKSHIM_
 	VFORKSHIM_SITES VFORKSHIM_LOG_FILE; do
 	var_ok=1
 	for val in "" "$huge" $'\xff\xfe\x80' $'on\nvforkshim: forged line\e[2J' "-1" "99999999999999999999999G" "$sites"; do
-		(cd "$work" && timeout 60 env VFORKSHIM=1 "$var=$val" LD_PRELOAD="$LIB" "$OLDPWD/$P/report" euid) \
+		(cd "$work" && timeout 60 env VFORKSHIM=1 "$var=$val" LD_PRELOAD="$PRELOAD" "$OLDPWD/$P/report" euid) \
 			> "$LOGS/out" 2> "$LOGS/err"
 		rc=$?
 		inputs=$((inputs + 1))
@@ -110,7 +110,7 @@ ln -s "$lf/target" "$lf/link"
 for t in link dir fifo theirs; do
 	[ "$t" = theirs ] && [ "$(stat -c %u "$lf/theirs")" = "$(id -u)" ] && { echo "skip: log file of another user (not root)"; continue; }
 	timeout 10 env VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$lf/$t" \
-		LD_PRELOAD="$LIB" "$P/report" euid > "$LOGS/out" 2> "$LOGS/err"
+		LD_PRELOAD="$PRELOAD" "$P/report" euid > "$LOGS/out" 2> "$LOGS/err"
 	rc=$?
 	written=$( { [ -e "$lf/target" ] || [ -s "$lf/theirs" ] || [ -n "$(ls -A "$lf/dir")" ]; } && echo yes || echo no)
 	check "VFORKSHIM_LOG_FILE at a $t: refused with one warning on stderr, nothing written through it, no hang" \
@@ -124,7 +124,7 @@ d=$(mktemp -d)
 chmod 755 "$d"
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v setpriv >/dev/null; then
 	cp "$R/secure_probe" "$d/" && chmod 4755 "$d/secure_probe"
-	mkdir "$d/upper" "$d/work" && echo "$LIB" > "$d/upper/ld.so.preload"
+	mkdir "$d/upper" "$d/work" && echo "$PRELOAD" > "$d/upper/ld.so.preload"
 	# /etc/ld.so.preload exists only in this mount namespace, through an
 	# overlay on /etc: the host's /etc is never written
 	in_ns() { # TAG CMD...: the log file is log.TAG
