@@ -57,34 +57,39 @@ static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site,
 	int saved_errno = errno;
 	char **saved_environ = environ;
 	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-	size_t cap = top - (uintptr_t)__builtin_frame_address(0) + 8192;
-	void *save = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t lo = (uintptr_t)__builtin_frame_address(0);
+	size_t cap = top - lo + 8192; /* the stub's frame lies below ours */
+	size_t shadow = shim_asan_shadow_size(lo, top); /* 0 without ASan */
+	void *save = mmap(NULL, cap + shadow, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (save == MAP_FAILED) {
 		errno = saved_errno;
 		return real_fork(R_RESOURCE);
 	}
 	shim_log(LOG_DEBUG, "fork: rerouted at %s, saving %lu bytes of stack",
-		 site ? site : "(all)", (unsigned long)(top - (uintptr_t)__builtin_frame_address(0)));
+		 site ? site : "(all)", (unsigned long)(top - lo));
 
 	sigset_t old;
 	shim_block_all(&old);
 	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old, .fail_fork = fail_fork };
 
+	shim_asan_save(lo, top, (char *)save + cap);
 	long r = shim_vfork_clone(save, (const void *)top, cap);
 	if (r == 0)
 		return 0; /* the child: every signal blocked, the guard on */
 
 	/* The parent, the child gone: put back what it may have changed. */
+	shim_asan_restore(lo, top, (char *)save + cap);
 	int creds_changed = shim_guard.creds_changed;
 	shim_guard_parent_cleanup();
 	environ = saved_environ;
 	if (creds_changed && dumpable >= 0)
 		prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
-	munmap(save, cap);
+	munmap(save, cap + shadow);
 	shim_set_mask(&old);
 
 	if (r > 0) {
 		STAT_INC(fork_rerouted);
+		shim_decide(site ? site : "(all)", SHIM_REROUTED, 0);
 		errno = saved_errno;
 		return (pid_t)r;
 	}
@@ -98,6 +103,7 @@ static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site,
 		return real_fork(R_RESOURCE);
 	/* EAGAIN (RLIMIT_NPROC), ENOMEM: what fork would say */
 	STAT_INC(fork_real);
+	shim_decide(site ? site : "(all)", SHIM_FAILED, (int)-r);
 	errno = (int)-r;
 	return -1;
 }

@@ -175,10 +175,12 @@ void shim_count_fallback(enum shim_reason r, bool is_fork)
 {
 	shim_stats_claim();
 	STAT_ADD(fallback[r]);
-	if (is_fork)
+	if (is_fork) {
 		STAT_ADD(fork_real);
-	else
+		shim_decide(NULL, (int)r, 0);
+	} else {
 		STAT_ADD(spawn_libc);
+	}
 }
 
 int shim_stats_format(char *buf, size_t cap)

@@ -117,9 +117,28 @@ extern struct shim_stats stats;
 void shim_stats_claim(void);
 #define STAT_ADD(field) __atomic_add_fetch(&stats.field, 1, __ATOMIC_RELAXED) /* claimed */
 #define STAT_INC(field) (shim_stats_claim(), STAT_ADD(field))
-void shim_count_fallback(enum shim_reason r, bool is_fork);
+/* noinline: gdb's vforkshim-break-fallback stops on it */
+__attribute__((noinline)) void shim_count_fallback(enum shim_reason r, bool is_fork);
 bool shim_stats_mine(void); /* this process counted something */
 int shim_stats_format(char *buf, size_t cap);
+
+/* ---- the last fork decisions (decisions.c), for gdb's vforkshim-last ---- */
+#define SHIM_DECISIONS 32
+#define SHIM_REROUTED (-1) /* reason of a rerouted fork */
+#define SHIM_FAILED (-2)   /* rerouted clone failed as fork would (err) */
+struct shim_decision {
+	unsigned long seq;  /* 1 for the process's first fork() */
+	pid_t pid;          /* the process that called fork() */
+	const char *site;   /* the site matched, "(all)", or NULL */
+	int reason;         /* SHIM_REROUTED, SHIM_FAILED or an enum shim_reason */
+	int err;            /* errno of a SHIM_FAILED */
+};
+struct shim_decisions {
+	unsigned long next;
+	struct shim_decision d[SHIM_DECISIONS];
+};
+extern struct shim_decisions shim_decisions;
+void shim_decide(const char *site, int reason, int err);
 
 /* ---- children's environment (child_env.c): fork=all stays the
  * program's; in the parent only ---- */
@@ -196,6 +215,8 @@ struct shim_walk {
 };
 void shim_sites_init(void);
 int shim_sites_parse(const char *list);
+void shim_sites_reset(void);                     /* tests */
+bool shim_sites_entry(int i, const char **object, const char **symbol);
 void shim_sites_refresh(void); /* first, once per fork */
 int shim_sites_walk(struct shim_walk *w);
 bool shim_sites_any(void);
@@ -204,6 +225,12 @@ bool shim_object_named(const char *path, const char *prefix);
 int shim_vfork_callers(const char *prefix, uintptr_t *starts, int max, void *(*enclosing)(void *));
 
 long shim_vfork_clone(void *save, const void *top, size_t cap); /* asm/<arch>.S */
+
+/* asan.c: keeping ASan's shadow right around children sharing memory */
+size_t shim_asan_shadow_size(uintptr_t lo, uintptr_t top);
+void shim_asan_save(uintptr_t lo, uintptr_t top, void *to);
+void shim_asan_restore(uintptr_t lo, uintptr_t top, const void *from);
+void shim_asan_unpoison(void *p, size_t n);
 unsigned long shim_shstk_active(void);
 
 /* The child guard's state, in TLS: the child of a rerouted fork runs

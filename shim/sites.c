@@ -57,6 +57,22 @@ static _Unwind_Ptr (*get_region_start)(struct _Unwind_Context *);
 static void *(*find_enclosing)(void *);
 
 /* false when the table is full */
+/* For the unit tests and the fuzzer: forget every site; read one back. */
+void shim_sites_reset(void)
+{
+	nsites = 0;
+	seen_adds = ~0ULL;
+}
+
+bool shim_sites_entry(int i, const char **object, const char **symbol)
+{
+	if (i < 0 || i >= nsites)
+		return false;
+	*object = sites[i].object;
+	*symbol = sites[i].symbol;
+	return true;
+}
+
 static bool add(const char *object, const char *symbol, bool deny, bool fail_fork)
 {
 	if (nsites == MAX_SITES)
@@ -78,11 +94,16 @@ int shim_sites_parse(const char *list)
 	int accepted = 0, invalid = 0, first_invalid = 0, full = 0, entry_no = 0;
 	while (list && *list) {
 		const char *end = strchrnul(list, ',');
-		char entry[256];
+		char entry[sizeof sites[0].object + sizeof sites[0].symbol];
 		size_t n = (size_t)(end - list);
 		const char *colon = memchr(list, ':', n);
+		size_t object_len = colon ? (size_t)(colon - list) : 0;
+		size_t symbol_len = colon ? (size_t)(end - colon - 1) : n;
 		entry_no++;
-		if (n == 0 || n >= sizeof entry || (colon && (colon == list || colon == end - 1))) {
+		/* each part must fit its field whole: a truncated name could
+		 * match some other symbol */
+		if (symbol_len == 0 || symbol_len >= sizeof sites[0].symbol ||
+		    (colon && (object_len == 0 || object_len >= sizeof sites[0].object))) {
 			if (!invalid++)
 				first_invalid = entry_no;
 		} else {
@@ -99,7 +120,7 @@ int shim_sites_parse(const char *list)
 		list = *end ? end + 1 : end;
 	}
 	if (invalid || full)
-		shim_log(LOG_WARN, "VFORKSHIM_SITES: %d entries not valid (the first is entry %d; accepted: symbol or object:symbol, at most 255 bytes) and %d beyond the limit of %d sites; skipped",
+		shim_log(LOG_WARN, "VFORKSHIM_SITES: %d entries not valid (the first is entry %d; accepted: symbol or object:symbol, each part 1 to 127 bytes) and %d beyond the limit of %d sites; skipped",
 			 invalid, first_invalid, full, MAX_SITES);
 	return accepted;
 }

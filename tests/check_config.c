@@ -161,6 +161,39 @@ START_TEST(stats_line)
 }
 END_TEST
 
+/* VFORKSHIM_SITES: "sym" or "object:sym", comma separated; a bad entry
+ * is skipped, a good one stored whole or not at all. */
+START_TEST(site_list)
+{
+	char long_sym[200], max_sym[128], list[1024];
+	memset(long_sym, 's', sizeof long_sym - 1);
+	long_sym[sizeof long_sym - 1] = '\0';
+	memset(max_sym, 'm', sizeof max_sym - 1);
+	max_sym[sizeof max_sym - 1] = '\0';
+	snprintf(list, sizeof list, "uv_spawn,,libfoo.so:bar,:x,y:,%s,%s,a:b:c,lib:%s", long_sym, max_sym, long_sym);
+	shim_sites_reset();
+	ck_assert_int_eq(shim_sites_parse(list), 4);
+	static const char *const want[][2] = { { "", "uv_spawn" }, { "libfoo.so", "bar" },
+					       { "", NULL }, { "a", "b:c" } };
+	for (int i = 0; i < 4; i++) {
+		const char *o, *sym;
+		ck_assert(shim_sites_entry(i, &o, &sym));
+		ck_assert_str_eq(o, want[i][0]);
+		ck_assert_str_eq(sym, want[i][1] ? want[i][1] : max_sym);
+	}
+	const char *o, *sym;
+	ck_assert(!shim_sites_entry(4, &o, &sym));
+	/* beyond the table: accepted up to its size, the rest counted out */
+	shim_sites_reset();
+	char many[64 * 4] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(many, i ? ",f" : "f");
+	ck_assert_int_eq(shim_sites_parse(many), 32);
+	shim_sites_reset();
+	shim_sites_init(); /* the runner's own table back */
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -171,6 +204,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, load);
 	tcase_add_test(tc, log_file);
 	tcase_add_test(tc, stats_line);
+	tcase_add_test(tc, site_list);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -63,7 +63,7 @@ const char *prog(const char *name)
 	static char cwd[PATH_MAX];
 	if (!cwd[0] && !getcwd(cwd, sizeof cwd))
 		abort();
-	snprintf(b, PATH_MAX + 64, "%s/build/tests/progs/%s", cwd, name);
+	snprintf(b, PATH_MAX + 64, "%s/" TEST_PROGS "/%s", cwd, name);
 	return b;
 }
 

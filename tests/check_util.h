@@ -26,7 +26,7 @@ extern const struct api *const apis[2];
 extern unsigned long shim_calls;
 void util_init(void);
 
-/* Path of a test program in build/tests/progs. */
+/* Path of a test program in TEST_PROGS ($(B)/tests/progs, from tests.mk). */
 const char *prog(const char *name);
 /* Reads a descriptor to EOF into buf (NUL-terminated), closes it. */
 void read_all(int fd, char *buf, size_t cap);

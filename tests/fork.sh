@@ -16,10 +16,14 @@ fi
 
 # The child's `slot = 999` and the parent's read after fork must be one
 # stack slot of main's frame, or the test proves nothing.
-dis=$(objdump -d --no-show-raw-insn "$P/fork_inline" | awk '/<main>:/,/^$/')
-off=$(sed -n 's/.*movl *\$0x3e7,\(0x[0-9a-f]*\)(%rsp).*/\1/p' <<<"$dis" | head -n 1)
-check "inline: the child's store shares a slot of main's frame with the parent's read (${off:-none})" \
-	test -n "$off" -a -n "$(grep -E "mov +$off\(%rsp\),%" <<<"$dis")"
+if [ -n "${SAN_PRELOAD:-}" ]; then
+	echo "skip: inline layout check (ASan moves main's locals into its own frame layout)"
+else
+	dis=$(objdump -d --no-show-raw-insn "$P/fork_inline" | awk '/<main>:/,/^$/')
+	off=$(sed -n 's/.*movl *\$0x3e7,\(0x[0-9a-f]*\)(%rsp).*/\1/p' <<<"$dis" | head -n 1)
+	check "inline: the child's store shares a slot of main's frame with the parent's read (${off:-none})" \
+		test -n "$off" -a -n "$(grep -E "mov +$off\(%rsp\),%" <<<"$dis")"
+fi
 all "$P/fork_inline"
 check "inline: the parent's value survives the child's write (20/20 rerouted)" \
 	test "$(cat "$LOGS/out")/$(stat_of fork_rerouted)" = "parent's stack slot kept in 20 of 20 forks/20"
@@ -35,10 +39,11 @@ else
 	echo "skip: credentials test needs root"
 fi
 
-all "$P/fork_storm" "$PWD/$P/report" 2000
-check "storm: 2000 spawns under SIGUSR1 at 10 kHz and SIGCHLD, no handler in a child" \
-	test "$(cat "$LOGS/out")" = "2000 of 2000 children saw their mask and dispositions; handler ran in a child: 0; SIGUSR1 count rose every 500 spawns: 1; SIGCHLD handled: 1"
-check "storm: 2000 rerouted" test "$(stat_of fork_rerouted)" = 2000
+n=$(N 2000)
+all "$P/fork_storm" "$PWD/$P/report" "$n"
+check "storm: $n spawns under SIGUSR1 at 10 kHz and SIGCHLD, no handler in a child" \
+	test "$(cat "$LOGS/out")" = "$n of $n children saw their mask and dispositions; handler ran in a child: 0; SIGUSR1 count rose every 500 spawns: 1; SIGCHLD handled: 1"
+check "storm: $n rerouted" test "$(stat_of fork_rerouted)" = "$n"
 
 all "$P/fork_threads" 1024 50
 check "threads: 4 spawning, 4 churning malloc, 1 GiB held: every output right" \

@@ -3,7 +3,7 @@ T := $(B)/tests
 # Recursive (=) so that pkg-config is asked after `deps` has run.
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
-TEST_CFLAGS := -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -MD -MP
+TEST_CFLAGS := -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -MD -MP -DTEST_PROGS='"$(T)/progs"'
 SUITES := tests/check_main.c tests/check_util.c tests/check_posix_spawn.c \
 	tests/check_system.c tests/check_popen.c
 PROGS := $(patsubst tests/progs/%.c,$(T)/progs/%,$(wildcard tests/progs/*.c))
@@ -39,7 +39,18 @@ $(T)/reliability/secure_probe: tests/reliability/secure_probe.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -rdynamic -o $@ $<
 
-test-bins: $(LIB) $(T)/check_preloaded $(T)/check_linked $(PROGS) $(REL_PROGS)
+# libFuzzer targets (tests/fuzz): clang, whatever CC is, and the parsers'
+# sources compiled into them (not the library: its interposed exit,
+# setenv and exec family have no place in a fuzzer).
+FUZZ_CC ?= clang-14
+FUZZ_SRCS := shim/config.c shim/log.c shim/sites.c shim/vfork_callers.c shim/decisions.c
+FUZZ := $(B)/fuzz/fuzz_config $(B)/fuzz/fuzz_sites
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) shim/shim.h | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -std=gnu11 -Wall -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< $(FUZZ_SRCS) -ldl -lpthread
+
+test-bins: $(LIB) $(T)/check_preloaded $(T)/check_linked $(PROGS) $(REL_PROGS) $(FUZZ)
 
 check: test-bins
 	@tests/run-check.sh
@@ -49,7 +60,12 @@ check: test-bins
 check-reliability: test-bins
 	@tests/reliability/run.sh
 
-.PHONY: deps test-bins check check-reliability
+# The fuzz targets alone, longer: make fuzz FUZZ_SECONDS=3600
+FUZZ_SECONDS ?= 600
+fuzz: $(FUZZ)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+.PHONY: deps test-bins check check-reliability fuzz
 -include $(T)/*.d $(T)/progs/*.d $(T)/reliability/*.d
 
 # The register harness: C driver plus its assembly, x86_64 only.

@@ -19,7 +19,7 @@ static void *churn(void *arg)
 	while (!done) {
 		int k = rand_r(&seed) % 64;
 		free(keep[k]);
-		keep[k] = malloc((size_t)(rand_r(&seed) % 65536) + 1);
+		keep[k] = malloc((size_t)(rand_r(&seed) % 65536) + 16);
 		if (keep[k])
 			memset(keep[k], k, 16);
 	}

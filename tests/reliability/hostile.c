@@ -25,12 +25,18 @@
 
 extern char **environ;
 
+/* Called through a pointer: the NULLs below are the point of the test,
+ * and a direct call would have UBSan (make check SANITIZE=undefined)
+ * stop the program at posix_spawn's nonnull attribute. */
+static int (*volatile posix_spawn_p)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+				     const posix_spawnattr_t *, char *const[], char *const[]) = posix_spawn;
+
 /* posix_spawn, then the child's status; the child's stdout is ours */
 static void spawn(const char *what, const char *path, const posix_spawn_file_actions_t *fa,
 		  char *const argv[], char *const envp[])
 {
 	pid_t pid;
-	int r = posix_spawn(&pid, path, fa, NULL, argv, envp);
+	int r = posix_spawn_p(&pid, path, fa, NULL, argv, envp);
 	int st = -1;
 	if (r == 0)
 		waitpid(pid, &st, 0);
@@ -55,7 +61,11 @@ static int case_argv(void)
 	char *argv[] = { "true", NULL };
 	spawn("empty argv", "/bin/true", NULL, empty, environ);
 	spawn("NULL envp", "/bin/true", NULL, argv, NULL);
+#ifdef __SANITIZE_ADDRESS__
+	puts("NULL path: posix_spawn not tried (ASan's interceptor reads the path first)");
+#else
 	spawn("NULL path", NULL, NULL, argv, environ);
+#endif
 	spawn("empty path", "", NULL, argv, environ);
 	fork_exec("NULL argv", "/bin/true", NULL, environ);
 	fork_exec("NULL path", NULL, argv, environ);

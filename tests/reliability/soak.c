@@ -182,7 +182,7 @@ static void *churner(void *arg)
 	while (!atomic_load(&stop_churn)) {
 		int k = rand_r(&seed) % 64;
 		free(slot[k]);
-		slot[k] = malloc((size_t)(rand_r(&seed) % 65536) + 1);
+		slot[k] = malloc((size_t)(rand_r(&seed) % 65536) + 16);
 		if (slot[k])
 			memset(slot[k], k, 16);
 	}
