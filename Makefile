@@ -8,7 +8,8 @@
 #   make check SANITIZE=address,undefined
 #                   the library and the tests built with ASan and UBSan,
 #                   in build/san-address-undefined/
-#   make install    PREFIX, LIBDIR, DESTDIR as usual
+#   make install    PREFIX, LIBDIR, BINDIR, MANDIR, DESTDIR as usual;
+#                   make uninstall removes exactly what it wrote
 
 ARCH ?= $(shell uname -m)
 STUB_ARCHS := x86_64
@@ -102,12 +103,27 @@ check-peers: $(LIB)
 demo: $(LIB) $(B)/demo/spawn_cost
 	@GIB=$(or $(GIB),2) COUNT=$(or $(COUNT),20) scripts/demo/demo.sh
 
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/vforkshim
+MANDIR ?= $(PREFIX)/share/man
+# Every file make install writes; make uninstall removes exactly these.
+INSTALLED := $(LIBDIR)/libvforkshim.so $(BINDIR)/vforkshim $(DATADIR)/vforkshim.gdb \
+	$(DATADIR)/vforkshim.conf.example $(MANDIR)/man1/vforkshim.1 $(MANDIR)/man7/vforkshim.7
+
 install: $(LIB)
-	install -d $(DESTDIR)$(LIBDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libvforkshim.so
+	sed 's|^LIB_INSTALLED=$$|LIB_INSTALLED=$(LIBDIR)/libvforkshim.so|' scripts/vforkshim > $(DESTDIR)$(BINDIR)/vforkshim
+	chmod 0755 $(DESTDIR)$(BINDIR)/vforkshim
+	install -m 0644 scripts/gdb/vforkshim.gdb $(DESTDIR)$(DATADIR)/vforkshim.gdb
+	sed 's|@LIBDIR@|$(LIBDIR)|g' scripts/systemd/vforkshim.conf.example > $(DESTDIR)$(DATADIR)/vforkshim.conf.example
+	install -m 0644 docs/vforkshim.1 $(DESTDIR)$(MANDIR)/man1/vforkshim.1
+	install -m 0644 docs/vforkshim.7 $(DESTDIR)$(MANDIR)/man7/vforkshim.7
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libvforkshim.so
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
 	rm -rf $(B)

@@ -119,8 +119,8 @@ check "fork=sites: a fork from main() stays real, output as without the shim" \
 # 7. install/uninstall honour DESTDIR, PREFIX and LIBDIR.
 D=$(mktemp -d)
 make -s install DESTDIR="$D" PREFIX=/opt/vs LIBDIR=/opt/vs/lib64 >/dev/null
-check "make install puts the library under DESTDIR/LIBDIR" \
-	test "$(cd "$D" && find . -type f | sort | tr '\n' ' ')" = "./opt/vs/lib64/libvforkshim.so "
+check "make install puts the library under DESTDIR/LIBDIR (the rest: tests/deploy.sh)" \
+	test "$(cd "$D" && find . -type f -name '*.so' | sort | tr '\n' ' ')" = "./opt/vs/lib64/libvforkshim.so "
 make -s uninstall DESTDIR="$D" PREFIX=/opt/vs LIBDIR=/opt/vs/lib64 >/dev/null
 check "make uninstall removes it" test -z "$(find "$D" -type f)"
 rm -rf "$D"

@@ -63,6 +63,8 @@ else
 	failed=1
 fi
 fi
+echo "== deploy: the vforkshim command, systemd drop-ins, gdb, install, man pages"
+LIB="$LIB" LOGS="$LOGS" timeout 600 tests/deploy.sh || failed=1
 echo "== runtimes"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/runtimes.sh || failed=1
 echo "== reliability (short; make check-reliability runs the whole)"

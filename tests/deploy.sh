@@ -1,0 +1,117 @@
+#!/bin/bash
+# Deployment and debugging: the vforkshim command (run, doctor,
+# systemd), the gdb commands on a real program, make install and
+# uninstall, the man pages.
+. "$(dirname "$0")/lib.sh"
+V=scripts/vforkshim
+export VFORKSHIM_LIB=$LIB
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# ---- run ----
+$V -- sh -c 'exit 7'
+check "run: the command's exit status passes through (7)" test $? = 7
+$V -- sh -c 'kill -TERM $$'
+check "run: a signal that kills the command passes through (143)" test $? = 143
+out=$(LD_PRELOAD=$LIB $V --lib="$LIB" -- sh -c 'echo "$LD_PRELOAD"' 2>/dev/null)
+check "run: the library is in LD_PRELOAD once when it was there already" test "$out" = "$LIB"
+out=$(LD_PRELOAD=/usr/lib/x-not-there.so $V -- sh -c 'echo "$LD_PRELOAD"' 2>/dev/null)
+check "run: an existing LD_PRELOAD is kept, ours added after it" test "$out" = "/usr/lib/x-not-there.so $LIB"
+$V --stats --fork=sites --spawn=auto --log=warn --min-rss=0 --site=uv_spawn --site=lib:sym -- \
+	perl -e 'system("/bin/true") == 0 or exit 1; print "$ENV{VFORKSHIM_SITES}\n"' > "$LOGS/out" 2> "$LOGS/err"
+check "run: every option set its variable, and perl's system() was rerouted (fork_rerouted=$(stat_of fork_rerouted))" \
+	test "$(cat "$LOGS/out")/$(stat_of fork_rerouted)" = "uv_spawn,lib:sym/1"
+for bad in --bogus --fork=some --spawn= --min-rss=12T --log=loud --site=a,b; do
+	$V "$bad" -- true 2> "$LOGS/err"
+	rc=$?
+	check "run: '$bad' refused with status 2 and one line naming it" \
+		test "$rc/$(wc -l < "$LOGS/err")/$(grep -c -- "${bad%%=*}" "$LOGS/err")" = 2/1/1
+done
+$V -- vforkshim-no-such-command 2> /dev/null
+check "run: a missing command exits 127" test $? = 127
+check "--help and --version" test "$($V --help | head -n 1 | cut -c1-6)/$($V --version)" = "usage:/vforkshim 0.1.0"
+
+# ---- doctor ----
+$V doctor > "$LOGS/out"
+rc=$?
+check "doctor: exit 0 here, a vfork clone tried and rerouted, glibc's spawns found not copying (exit $rc)" \
+	test "$rc/$(grep -c 'allowed, rerouted\|without copying *yes\|clone stub: yes' "$LOGS/out")" = 0/4
+
+# ---- systemd ----
+r=$tmp/root
+mkdir -p "$r/etc/systemd/system" "$r/bin"
+cp /bin/true "$r/bin/"
+printf '[Unit]\nDescription=sample\nDefaultDependencies=no\n[Service]\nExecStart=/bin/true\nEnvironment=LD_PRELOAD=/usr/lib/libother.so\n' \
+	> "$r/etc/systemd/system/sample.service"
+(cd "$r" && find . | sort) > "$tmp/before"
+$V systemd enable sample --root "$r" --stats --fork=all > /dev/null
+f=$r/etc/systemd/system/sample.service.d/50-vforkshim.conf
+check "systemd enable: the drop-in sets the variables and merges the unit's LD_PRELOAD" \
+	test "$(grep -c '^Environment=VFORKSHIM=1$\|^Environment="VFORKSHIM_STATS=1"$\|^Environment="VFORKSHIM_FORK=all"$' "$f")/$(grep '^Environment="LD_PRELOAD=' "$f")" = \
+	"3/Environment=\"LD_PRELOAD=/usr/lib/libother.so $LIB\""
+if command -v systemd-analyze > /dev/null; then
+	systemd-analyze verify --root="$r" sample.service > "$LOGS/verify" 2>&1
+	rc=$?
+	check "systemd enable: systemd-analyze verify accepts the unit with the drop-in, no warning (exit $rc)" \
+		test "$rc/$(wc -c < "$LOGS/verify")" = 0/0
+else
+	echo "skip: systemd-analyze not installed (scripts/install-deps installs it)"
+fi
+SYSTEMD_ROOT=$r $V systemd status sample > "$LOGS/out"
+check "systemd status: shows the drop-in" grep -q 'enabled by' "$LOGS/out"
+SYSTEMD_ROOT=$r $V systemd enable sample > /dev/null
+check "systemd enable again: the drop-in replaced, LD_PRELOAD not doubled" \
+	test "$(grep -c "$LIB" "$f")/$(grep -c '^Environment=' "$f")" = 1/2
+$V systemd disable sample --root "$r" > /dev/null
+(cd "$r" && find . | sort) > "$tmp/after"
+check "systemd disable: no trace left" cmp -s "$tmp/before" "$tmp/after"
+$V systemd enable ../evil --root "$r" 2> /dev/null
+check "systemd: a unit name with a slash refused (status 2)" test $? = 2
+
+# ---- gdb ----
+if command -v gdb > /dev/null; then
+	timeout 300 gdb -q -batch -nx -x scripts/gdb/vforkshim.gdb -ex "set breakpoint pending on" \
+		-ex "set exec-wrapper env LD_PRELOAD=$LIB VFORKSHIM=1 VFORKSHIM_MIN_RSS=1k" \
+		-ex "break shim_destructor" -ex vforkshim-break-fallback -ex run -ex continue \
+		-ex "vforkshim-last 3" -ex vforkshim-stats -ex vforkshim-config -ex kill \
+		--args perl -e 'system("/bin/true"); system("/bin/true"); open(F, "echo hi |"); print <F>; close F' \
+		> "$LOGS/gdb" 2>&1
+	g() { grep -c "$1" "$LOGS/gdb"; }
+	check "gdb vforkshim-break-fallback: stopped at the 2-arg pipe open's fork, reason policy" \
+		test "$(g '^vforkshim: fork falls back to libc, reason policy$')/$(g 'Perl_my_popen')" = 1/1
+	check "gdb vforkshim-last: two forks rerouted at Perl_pp_system, then one real (policy)" \
+		test "$(g '^fork #[12] in pid [0-9]*: rerouted at Perl_pp_system$')/$(g '^fork #3 in pid [0-9]*: real fork, reason policy$')" = 2/1
+	check "gdb vforkshim-stats: the live counters (2 rerouted, 1 real, fallback_policy=1)" \
+		test "$(g '^pid [0-9]*: fork_rerouted=2 fork_real=1 spawn_engine=0 spawn_libc=0$')/$(g '^  fallback_policy=1$')" = 1/1
+	check "gdb vforkshim-config: the configuration in force (on, sites, min RSS 1024)" \
+		test "$(g '^VFORKSHIM  *on$')/$(g '^VFORKSHIM_FORK  *sites$')/$(g '^VFORKSHIM_MIN_RSS  *1024 bytes$')" = 1/1/1
+else
+	echo "skip: gdb not installed (scripts/install-deps installs it)"
+fi
+
+# ---- install ----
+d=$tmp/dest
+make -s install DESTDIR="$d" PREFIX=/usr/local B="$B" > "$LOGS/install" 2>&1
+(cd "$d" && find . -type f | sort) > "$tmp/files"
+cat > "$tmp/want" <<'LIST'
+./usr/local/bin/vforkshim
+./usr/local/lib/libvforkshim.so
+./usr/local/share/man/man1/vforkshim.1
+./usr/local/share/man/man7/vforkshim.7
+./usr/local/share/vforkshim/vforkshim.conf.example
+./usr/local/share/vforkshim/vforkshim.gdb
+LIST
+check "make install: exactly the library, the command, the gdb script, the example drop-in, the man pages" \
+	cmp -s "$tmp/want" "$tmp/files"
+check "make install: the installed command finds the installed library" \
+	grep -qx 'LIB_INSTALLED=/usr/local/lib/libvforkshim.so' "$d/usr/local/bin/vforkshim"
+make -s uninstall DESTDIR="$d" PREFIX=/usr/local B="$B" >> "$LOGS/install" 2>&1
+check "make uninstall: no file left" test -z "$(cd "$d" && find . -type f)"
+
+# ---- man pages ----
+for m in docs/vforkshim.1 docs/vforkshim.7; do
+	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 > /dev/null)
+	check "man --warnings -l $m: renders without a warning" test -z "$w" -a "$(MANWIDTH=80 man -l "$m" 2>/dev/null | wc -l)" -gt 20
+done
+
+summary deploy
