@@ -8,11 +8,16 @@
 #   make check SANITIZE=address,undefined
 #                   the library and the tests built with ASan and UBSan,
 #                   in build/san-address-undefined/
+#   make cross ARCH=i386|aarch64|...   build with Debian's cross compiler
+#   make check-arch [ARCH=...]  the clone stubs on real kernels (qemu-system)
 #   make install    PREFIX, LIBDIR, BINDIR, MANDIR, DESTDIR as usual;
 #                   make uninstall removes exactly what it wrote
 
+ARCH_GIVEN := $(filter command line,$(origin ARCH))
 ARCH ?= $(shell uname -m)
-STUB_ARCHS := x86_64
+# the names uname and Debian use for them: i686 is i386, arm64 aarch64
+override ARCH := $(patsubst i%86,i386,$(patsubst arm64,aarch64,$(ARCH)))
+STUB_ARCHS := x86_64 i386 aarch64
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 B := build
@@ -125,9 +130,30 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
+# make cross ARCH=<arch>: the library and the test programs with Debian's
+# cross compiler, into build/cross-<arch>/ (an architecture with no stub
+# builds too, and never reroutes: fallback_arch).
+CROSS_CC_i386 := i686-linux-gnu-gcc
+CROSS_CC_aarch64 := aarch64-linux-gnu-gcc
+CROSS_CC_arm := arm-linux-gnueabihf-gcc
+CROSS_CC_riscv64 := riscv64-linux-gnu-gcc
+CROSS_CC_ppc64le := powerpc64le-linux-gnu-gcc
+CROSS_CC_s390x := s390x-linux-gnu-gcc
+CROSS_CC_mips64el := mips64el-linux-gnuabi64-gcc
+cross:
+	@test -n "$(CROSS_CC_$(ARCH))" || { echo "make cross: no cross compiler known for ARCH=$(ARCH)"; exit 2; }
+	$(MAKE) ARCH=$(ARCH) CC=$(CROSS_CC_$(ARCH)) B=build/cross-$(ARCH) build/cross-$(ARCH)/libvforkshim.so \
+		$(patsubst $(B)/%,build/cross-$(ARCH)/%,$(filter-out %/fork_regs,$(PROGS)))
+
+# make check-arch [ARCH=<arch>]: each stub on a real kernel in
+# qemu-system (tests/arch/run.sh); all of them unless ARCH is given.
+check-arch:
+	@scripts/install-deps --arch
+	@tests/arch/run.sh $(if $(ARCH_GIVEN),$(ARCH))
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all check-peers demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
+.PHONY: all cross check-arch check-peers demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
 	bench-enomem install uninstall clean
 -include $(OBJS:.o=.d)

@@ -1,0 +1,83 @@
+#!/bin/bash
+# make check-arch [ARCH=...]: the stub-level checks (tests/arch/stub_check.c)
+# of each architecture's asm/<arch>.S on a real kernel: a Debian kernel
+# booted in qemu-system (TCG) with the static check program as /init,
+# its verdict read from the serial console (qemu exits 0 whatever
+# happens). i386 boots the amd64 kernel and runs 32-bit, as a 32-bit
+# program runs on any x86_64 machine (this one's kernel refuses i386
+# binaries). qemu-user is never used: it runs a vfork clone as a plain
+# fork, which proves nothing.
+#   tests/arch/run.sh [ARCH...]     (default: every architecture with a stub)
+# STUB=FILE uses FILE instead of asm/<arch>.S (to show a broken stub fails).
+set -u
+cd "$(dirname "$0")/../.."
+B=${B:-build}
+W=$B/arch
+mkdir -p "$W"
+archs=("$@")
+[ ${#archs[@]} = 0 ] && archs=(i386 aarch64)
+total_fail=0
+
+for a in "${archs[@]}"; do
+	case $a in
+	i386)    cc=i686-linux-gnu-gcc   deb=amd64 qemu=(qemu-system-x86_64 -m 256) console=ttyS0 ;;
+	x86_64)  cc=gcc                  deb=amd64 qemu=(qemu-system-x86_64 -m 256) console=ttyS0 ;;
+	aarch64) cc=aarch64-linux-gnu-gcc deb=arm64 qemu=(qemu-system-aarch64 -M virt -cpu cortex-a57 -m 256) console=ttyAMA0 ;;
+	*) echo "FAIL: $a: no stub or no recipe for it here"; total_fail=$((total_fail + 1)); continue ;;
+	esac
+	if ! command -v "$cc" >/dev/null || ! command -v "${qemu[0]}" >/dev/null; then
+		echo "FAIL: $a: $cc or ${qemu[0]} missing (scripts/install-deps --arch installs them)"
+		total_fail=$((total_fail + 1)); continue
+	fi
+	kernel=$(scripts/fetch-kernel "$deb") || { echo "FAIL: $a: no kernel (see above)"; total_fail=$((total_fail + 1)); continue; }
+	d=$W/$a
+	rm -rf "$d" && mkdir -p "$d/root"
+	if ! "$cc" -O2 -static -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -DARCH_NAME="\"$a\"" \
+		-o "$d/root/init" tests/arch/stub_check.c "${STUB:-asm/$a.S}" 2> "$d/cc.log"; then
+		echo "FAIL: $a: the check does not build"; cat "$d/cc.log"; total_fail=$((total_fail + 1)); continue
+	fi
+	# the library's checks: the cross-built library, a dynamic program,
+	# and the cross ld.so, libc and libgcc_s (the shim's unwinder) in /lib
+	sysroot=/usr/$("$cc" -dumpmachine)/lib
+	# from clean: objects built while the arch had no stub must not linger
+	rm -rf "build/cross-$a"
+	if make -s cross ARCH="$a" > "$d/cross.log" 2>&1 &&
+		"$cc" -O2 -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -DARCH_NAME="\"$a\"" \
+			-o "$d/root/preload_check" tests/arch/preload_check.c 2>> "$d/cross.log"; then
+		mkdir -p "$d/root/lib"
+		cp "build/cross-$a/libvforkshim.so" "$d/root/lib/"
+		for l in "$sysroot"/ld-linux*.so* "$sysroot"/libc.so.6 "$sysroot"/libgcc_s.so.1; do
+			cp -L "$l" "$d/root/lib/"
+		done
+	else
+		echo "FAIL: $a: the library or its check does not build ($d/cross.log)"
+		total_fail=$((total_fail + 1))
+	fi
+	(cd "$d/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$d/initrd.gz"
+	start=$(date +%s%N)
+	timeout 300 "${qemu[@]}" -nographic -no-reboot -nic none -kernel "$kernel" -initrd "$d/initrd.gz" \
+		-append "console=$console panic=-1 quiet rdinit=/init" < /dev/null > "$d/console.log" 2>&1
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	tr -d '\r' < "$d/console.log" | grep -oE '(ok|FAIL): .*' | sed "s/^/  $a /"
+	verdict=$(tr -d '\r' < "$d/console.log" | grep -E "^stub-check $a: [0-9]+ passed, [0-9]+ failed$" | tail -n 1)
+	pre=$(tr -d '\r' < "$d/console.log" | grep -oE "preload-check $a: [0-9]+ of 20 .*" | tail -n 1)
+	stats=$(tr -d '\r' < "$d/console.log" | grep -oE 'vforkshim: stats .*' | tail -n 1)
+	rerouted=$(tr ' ' '\n' <<<"$stats" | sed -n 's/^fork_rerouted=//p')
+	if [ -e "$d/root/preload_check" ]; then
+		if [[ $pre == *": 20 of 20 "* ]] && [ "${rerouted:-0}" = 20 ]; then
+			echo "  $a ok: $pre; the stats line: fork_rerouted=20"
+			verdict=${verdict/ passed,/ passed + 1 preloaded,}
+		else
+			echo "  $a FAIL: preloaded: ${pre:-no line} (${stats:-no stats line})"
+			verdict="stub-check $a: library check failed"
+		fi
+	fi
+	if [ -n "$verdict" ] && [[ $verdict == *", 0 failed" ]]; then
+		echo "$verdict (real kernel: $(basename "$kernel"), booted and ran in $((ms / 1000)).$((ms % 1000 / 100)) s)"
+	else
+		echo "FAIL: $a: ${verdict:-no verdict on the console} (console: $d/console.log)"
+		tail -n 5 "$d/console.log"
+		total_fail=$((total_fail + 1))
+	fi
+done
+[ $total_fail = 0 ]
