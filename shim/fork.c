@@ -58,10 +58,14 @@ static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site,
 	char **saved_environ = environ;
 	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	uintptr_t lo = (uintptr_t)__builtin_frame_address(0);
+	if (top <= lo) /* an unwinder that lied: no region to save */
+		return real_fork(R_UNWIND);
 	size_t cap = top - lo + 8192; /* the stub's frame lies below ours */
 	size_t shadow = shim_asan_shadow_size(lo, top); /* 0 without ASan */
 	void *save = mmap(NULL, cap + shadow, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (save == MAP_FAILED) {
+		shim_log(LOG_DEBUG, "fork: no room for a %lu-byte stack snapshot (top %p, frame %p)",
+			 (unsigned long)(cap + shadow), (void *)top, (void *)lo);
 		errno = saved_errno;
 		return real_fork(R_RESOURCE);
 	}
@@ -142,6 +146,15 @@ SHIM_EXPORT pid_t fork(void)
 		return real_fork(R_DENIED);
 	if (!w.site_cfa && cfg.fork == FORK_SITES)
 		return real_fork(R_POLICY);
+	/* fork=all saves up to the bottom of the last frame walked. The
+	 * child returns through fork()'s caller, so that frame must lie
+	 * below it: the walk must have reached the frame after it (frames
+	 * 0 and 1 are shim_sites_walk and fork, 2 the caller, 3 its caller,
+	 * whose bottom is the caller's top). A caller without unwind tables
+	 * (-fno-asynchronous-unwind-tables, or Arm C code, which has none by
+	 * default) ends the walk at itself: its top is unknown, decline. */
+	if (!w.site_cfa && w.frames < 4)
+		return real_fork(R_UNWIND);
 	return rerouted(w.site_cfa ? w.site_cfa : w.last_cfa, w.site, w.fail_fork);
 #endif
 }

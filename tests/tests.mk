@@ -76,3 +76,7 @@ $(T)/progs/fork_regs: tests/progs/fork_regs.c tests/progs/fork_regs_x86_64.S
 $(T)/progs/fork_inline: tests/progs/fork_inline.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -O2 -o $@ $<
+# No unwind tables: fork=all must decline (tests/fork.sh).
+$(T)/progs/fork_notables: tests/progs/fork_notables.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -fno-asynchronous-unwind-tables -fno-unwind-tables -o $@ $<
