@@ -15,9 +15,10 @@
 
 ARCH_GIVEN := $(filter command line,$(origin ARCH))
 ARCH ?= $(shell uname -m)
-# the names uname and Debian use for them: i686 is i386, arm64 aarch64
-override ARCH := $(patsubst i%86,i386,$(patsubst arm64,aarch64,$(ARCH)))
-STUB_ARCHS := x86_64 i386 aarch64
+# the names uname and Debian use for them: i686 is i386, arm64 aarch64,
+# armv7l arm (armhf)
+override ARCH := $(patsubst i%86,i386,$(patsubst arm64,aarch64,$(patsubst armv7l,arm,$(ARCH))))
+STUB_ARCHS := x86_64 i386 aarch64 arm riscv64 ppc64le s390x
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 B := build
@@ -37,8 +38,10 @@ export B
 CC ?= cc
 CFLAGS ?= -O2 -g
 override CFLAGS += $(SAN_FLAGS)
+# -funwind-tables: fork() walks its own frames first (sites.c); on Arm,
+# C code has no unwind tables unless asked
 SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden \
-	-ftls-model=initial-exec -D_GNU_SOURCE -MD -MP
+	-ftls-model=initial-exec -D_GNU_SOURCE -MD -MP -funwind-tables
 SHIM_LDFLAGS := -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined
 SHIM_LIBS := -ldl -lpthread
 

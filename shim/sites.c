@@ -141,19 +141,50 @@ static bool loaded(const char *soname)
 	return dl_iterate_phdr(is_named, (void *)soname) != 0;
 }
 
+#ifdef __ARM_EABI_UNWINDER__
+/* The Arm EHABI unwinder has no _Unwind_GetIP function: libgcc's
+ * unwind-arm-common.h makes it a macro, r15 read with _Unwind_VRS_Get
+ * less the Thumb bit. */
+static int (*vrs_get)(struct _Unwind_Context *, int regclass, uint32_t regno, int repr, void *value);
+
+static _Unwind_Ptr arm_get_ip(struct _Unwind_Context *ctx)
+{
+	uint32_t pc = 0;
+	vrs_get(ctx, 0 /* _UVRSC_CORE */, 15, 0 /* _UVRSD_UINT32 */, &pc);
+	return pc & ~(uint32_t)1;
+}
+
+/* libgcc's Arm _Unwind_GetCFA gave 3 here, not an address, in the
+ * EHABI backtrace callback; the frame's sp (r13), read the same way as
+ * pc, is the bottom of the frame, as frame() expects. */
+static _Unwind_Word arm_get_cfa(struct _Unwind_Context *ctx)
+{
+	uint32_t sp = 0;
+	vrs_get(ctx, 0 /* _UVRSC_CORE */, 13, 0 /* _UVRSD_UINT32 */, &sp);
+	return sp;
+}
+#endif
+
 static void load_unwinder(void)
 {
 	void *gcc = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
 	if (gcc) {
+#ifdef __ARM_EABI_UNWINDER__
+		if ((vrs_get = dlsym(gcc, "_Unwind_VRS_Get"))) {
+			get_ip = arm_get_ip;
+			get_cfa = arm_get_cfa;
+		}
+#else
 		get_ip = dlsym(gcc, "_Unwind_GetIP");
 		get_cfa = dlsym(gcc, "_Unwind_GetCFA");
+#endif
 		get_region_start = dlsym(gcc, "_Unwind_GetRegionStart");
 		find_enclosing = dlsym(gcc, "_Unwind_FindEnclosingFunction");
 		if (get_ip && get_cfa) /* last: the walk starts once it is set */
 			__atomic_store_n(&backtrace_fn, dlsym(gcc, "_Unwind_Backtrace"), __ATOMIC_RELEASE);
 	}
 	if (!backtrace_fn)
-		shim_log(LOG_WARN, "libgcc_s.so.1 not found: fork() cannot be matched to sites and stays real");
+		shim_log(LOG_WARN, "libgcc_s.so.1 or its unwinder functions not found: fork() cannot be matched to sites and stays real");
 }
 
 void shim_sites_init(void)
@@ -313,6 +344,7 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 	struct walk_state *st = arg;
 	uintptr_t ip = get_ip(ctx), cfa = get_cfa(ctx);
 	uintptr_t fn = get_region_start ? get_region_start(ctx) : 0;
+	st->w->frames++;
 	if (st->matched && !st->w->site_cfa) {
 		st->w->site_cfa = cfa;
 		st->w->site = st->matched->symbol;

@@ -15,7 +15,7 @@ B=${B:-build}
 W=$B/arch
 mkdir -p "$W"
 archs=("$@")
-[ ${#archs[@]} = 0 ] && archs=(i386 aarch64)
+[ ${#archs[@]} = 0 ] && archs=(i386 aarch64 arm riscv64 ppc64le s390x)
 total_fail=0
 
 for a in "${archs[@]}"; do
@@ -23,6 +23,10 @@ for a in "${archs[@]}"; do
 	i386)    cc=i686-linux-gnu-gcc   deb=amd64 qemu=(qemu-system-x86_64 -m 256) console=ttyS0 ;;
 	x86_64)  cc=gcc                  deb=amd64 qemu=(qemu-system-x86_64 -m 256) console=ttyS0 ;;
 	aarch64) cc=aarch64-linux-gnu-gcc deb=arm64 qemu=(qemu-system-aarch64 -M virt -cpu cortex-a57 -m 256) console=ttyAMA0 ;;
+	arm)     cc=arm-linux-gnueabihf-gcc deb=armhf qemu=(qemu-system-arm -M virt -cpu cortex-a15 -m 256) console=ttyAMA0 ;;
+	riscv64) cc=riscv64-linux-gnu-gcc deb=riscv64 qemu=(qemu-system-riscv64 -M virt -bios default -m 256) console=ttyS0 ;;
+	ppc64le) cc=powerpc64le-linux-gnu-gcc deb=ppc64el qemu=(qemu-system-ppc64 -M pseries,x-vof=on -m 512) console=hvc0 ;;
+	s390x)   cc=s390x-linux-gnu-gcc deb=s390x qemu=(qemu-system-s390x -M s390-ccw-virtio -m 256) console=ttysclp0 ;;
 	*) echo "FAIL: $a: no stub or no recipe for it here"; total_fail=$((total_fail + 1)); continue ;;
 	esac
 	if ! command -v "$cc" >/dev/null || ! command -v "${qemu[0]}" >/dev/null; then
@@ -42,11 +46,13 @@ for a in "${archs[@]}"; do
 	# from clean: objects built while the arch had no stub must not linger
 	rm -rf "build/cross-$a"
 	if make -s cross ARCH="$a" > "$d/cross.log" 2>&1 &&
-		"$cc" -O2 -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -DARCH_NAME="\"$a\"" \
+		"$cc" -O2 -funwind-tables -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -DARCH_NAME="\"$a\"" \
 			-o "$d/root/preload_check" tests/arch/preload_check.c 2>> "$d/cross.log"; then
 		mkdir -p "$d/root/lib"
+		ln -s lib "$d/root/lib64" # ppc64le and s390x look for ld.so in /lib64
 		cp "build/cross-$a/libvforkshim.so" "$d/root/lib/"
-		for l in "$sysroot"/ld-linux*.so* "$sysroot"/libc.so.6 "$sysroot"/libgcc_s.so.1; do
+		for l in "$sysroot"/ld-linux*.so* "$sysroot"/ld64.so* "$sysroot"/libc.so.6 "$sysroot"/libgcc_s.so.1; do
+			[ -e "$l" ] || continue
 			cp -L "$l" "$d/root/lib/"
 		done
 	else
