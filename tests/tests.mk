@@ -6,7 +6,7 @@ CHECK_LIBS = $(shell pkg-config --libs check)
 TEST_CFLAGS := -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -MD -MP -DTEST_PROGS='"$(T)/progs"'
 SUITES := tests/check_main.c tests/check_util.c tests/check_posix_spawn.c \
 	tests/check_system.c tests/check_popen.c
-PROGS := $(patsubst tests/progs/%.c,$(T)/progs/%,$(wildcard tests/progs/*.c))
+PROGS := $(patsubst tests/progs/%.c,$(T)/progs/%,$(wildcard tests/progs/*.c)) $(T)/progs/fork_notables
 # the register harness is x86_64 assembly
 ifneq ($(ARCH),x86_64)
 PROGS := $(filter-out $(T)/progs/fork_regs,$(PROGS))
@@ -77,6 +77,7 @@ $(T)/progs/fork_inline: tests/progs/fork_inline.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -O2 -o $@ $<
 # No unwind tables: fork=all must decline (tests/fork.sh).
-$(T)/progs/fork_notables: tests/progs/fork_notables.c
+$(T)/progs/fork_notables: tests/arch/preload_check.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -fno-asynchronous-unwind-tables -fno-unwind-tables -o $@ $<
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -fno-asynchronous-unwind-tables -fno-unwind-tables \
+		-DARCH_NAME='"no-unwind-tables"' -o $@ $<
