@@ -54,6 +54,7 @@ static unsigned long long rss_bytes(void)
 /* noinline: its frame must lie below `top`, inside the saved region. */
 static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site, bool fail_fork)
 {
+	const char *at = site ? site : "(all)";
 	int saved_errno = errno;
 	char **saved_environ = environ;
 	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
@@ -70,7 +71,7 @@ static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site,
 		return real_fork(R_RESOURCE);
 	}
 	shim_log(LOG_DEBUG, "fork: rerouted at %s, saving %lu bytes of stack",
-		 site ? site : "(all)", (unsigned long)(top - lo));
+		 at, (unsigned long)(top - lo));
 
 	sigset_t old;
 	shim_block_all(&old);
@@ -93,7 +94,7 @@ static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site,
 
 	if (r > 0) {
 		STAT_INC(fork_rerouted);
-		shim_decide(site ? site : "(all)", SHIM_REROUTED, 0);
+		shim_decide(at, SHIM_REROUTED, 0);
 		errno = saved_errno;
 		return (pid_t)r;
 	}
@@ -107,7 +108,7 @@ static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site,
 		return real_fork(R_RESOURCE);
 	/* EAGAIN (RLIMIT_NPROC), ENOMEM: what fork would say */
 	STAT_INC(fork_real);
-	shim_decide(site ? site : "(all)", SHIM_FAILED, (int)-r);
+	shim_decide(at, SHIM_FAILED, (int)-r);
 	errno = (int)-r;
 	return -1;
 }

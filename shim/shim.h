@@ -212,7 +212,8 @@ struct shim_walk {
 	bool denied;         /* a deny site is on the stack */
 	bool fail_fork;      /* the site's exec failure path runs its
 				language's code: finish it in a real fork */
-	int frames;          /* frames the unwinder reported */
+	int frames;          /* frames walked (a deny site or the end of
+				the stack is not counted) */
 };
 void shim_sites_init(void);
 int shim_sites_parse(const char *list);

@@ -56,7 +56,6 @@ static _Unwind_Word (*get_cfa)(struct _Unwind_Context *);
 static _Unwind_Ptr (*get_region_start)(struct _Unwind_Context *);
 static void *(*find_enclosing)(void *);
 
-/* false when the table is full */
 /* For the unit tests and the fuzzer: forget every site; read one back. */
 void shim_sites_reset(void)
 {
@@ -73,6 +72,7 @@ bool shim_sites_entry(int i, const char **object, const char **symbol)
 	return true;
 }
 
+/* false when the table is full */
 static bool add(const char *object, const char *symbol, bool deny, bool fail_fork)
 {
 	if (nsites == MAX_SITES)
@@ -144,24 +144,26 @@ static bool loaded(const char *soname)
 #ifdef __ARM_EABI_UNWINDER__
 /* The Arm EHABI unwinder has no _Unwind_GetIP function: libgcc's
  * unwind-arm-common.h makes it a macro, r15 read with _Unwind_VRS_Get
- * less the Thumb bit. */
+ * less the Thumb bit. Its _Unwind_GetCFA gave 3 here, not an address,
+ * in the EHABI backtrace callback; the frame's sp (r13), read the same
+ * way, is the bottom of the frame, as frame() expects. */
 static int (*vrs_get)(struct _Unwind_Context *, int regclass, uint32_t regno, int repr, void *value);
+
+static uint32_t arm_core_reg(struct _Unwind_Context *ctx, uint32_t regno)
+{
+	uint32_t v = 0;
+	vrs_get(ctx, 0 /* _UVRSC_CORE */, regno, 0 /* _UVRSD_UINT32 */, &v);
+	return v;
+}
 
 static _Unwind_Ptr arm_get_ip(struct _Unwind_Context *ctx)
 {
-	uint32_t pc = 0;
-	vrs_get(ctx, 0 /* _UVRSC_CORE */, 15, 0 /* _UVRSD_UINT32 */, &pc);
-	return pc & ~(uint32_t)1;
+	return arm_core_reg(ctx, 15) & ~(uint32_t)1;
 }
 
-/* libgcc's Arm _Unwind_GetCFA gave 3 here, not an address, in the
- * EHABI backtrace callback; the frame's sp (r13), read the same way as
- * pc, is the bottom of the frame, as frame() expects. */
 static _Unwind_Word arm_get_cfa(struct _Unwind_Context *ctx)
 {
-	uint32_t sp = 0;
-	vrs_get(ctx, 0 /* _UVRSC_CORE */, 13, 0 /* _UVRSD_UINT32 */, &sp);
-	return sp;
+	return arm_core_reg(ctx, 13);
 }
 #endif
 
@@ -344,7 +346,6 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 	struct walk_state *st = arg;
 	uintptr_t ip = get_ip(ctx), cfa = get_cfa(ctx);
 	uintptr_t fn = get_region_start ? get_region_start(ctx) : 0;
-	st->w->frames++;
 	if (st->matched && !st->w->site_cfa) {
 		st->w->site_cfa = cfa;
 		st->w->site = st->matched->symbol;
@@ -390,6 +391,7 @@ int shim_sites_walk(struct shim_walk *w)
 		return -1;
 	struct walk_state st = { w, 0, NULL };
 	backtrace_fn(frame, &st);
+	w->frames = st.depth;
 	/* a site matched but its frame's top unknown: do not guess */
 	return w->last_cfa && !(st.matched && !w->site_cfa) ? 0 : -1;
 }
