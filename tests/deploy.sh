@@ -3,7 +3,7 @@
 # systemd), the gdb commands on a real program, make install and
 # uninstall, the man pages.
 . "$(dirname "$0")/lib.sh"
-if [ -n "${SAN_PRELOAD:-}" ]; then
+if sanitized; then
 	# the command preloads the library alone; a sanitized one needs
 	# libasan ahead of it. What is tested here is the scripts.
 	echo "skip: deploy tests (the plain make check runs them)"

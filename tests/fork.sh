@@ -16,7 +16,7 @@ fi
 
 # The child's `slot = 999` and the parent's read after fork must be one
 # stack slot of main's frame, or the test proves nothing.
-if [ -n "${SAN_PRELOAD:-}" ]; then
+if sanitized; then
 	echo "skip: inline layout check (ASan moves main's locals into its own frame layout)"
 else
 	dis=$(objdump -d --no-show-raw-insn "$P/fork_inline" | awk '/<main>:/,/^$/')

@@ -9,14 +9,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 P=$B/tests/progs
 : "${LIB:=$PWD/$B/libvforkshim.so}" "${LOGS:=$B/tests/logs}"
 PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD }$LIB"
+sanitized() { [ -n "${SAN_PRELOAD:-}" ]; } # make check SANITIZE=...
 # In a sanitized build, LeakSanitizer stays on for the Check runners,
 # which drive the library's own code; here it is off: it needs a
 # CLONE_VM thread that ptraces the program at exit, which the seccomp
 # and fault tests forbid, and the runtimes leak at exit by design.
-[ -n "${SAN_PRELOAD:-}" ] && export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+sanitized && export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 # N COUNT: COUNT, or a tenth of it in a sanitized build, where every
 # exec of a test program pays ASan's start-up (about 50 ms)
-N() { if [ -n "${SAN_PRELOAD:-}" ]; then echo $(($1 / 10)); else echo "$1"; fi; }
+N() { if sanitized; then echo $(($1 / 10)); else echo "$1"; fi; }
 mkdir -p "$LOGS"
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok: $*"; }

@@ -35,7 +35,7 @@ echo "== soak: $spawns spawns, 8 threads through every path, 4 churning malloc, 
 # sanitized: ASan's quarantine of freed blocks (256 MiB by default)
 # would count as RSS growth; a small one keeps the bound meaningful
 san=()
-[ -n "${SAN_PRELOAD:-}" ] && san=(ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=8:thread_local_quarantine_size_kb=64")
+sanitized && san=(ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=8:thread_local_quarantine_size_kb=64")
 rshim 1800 VFORKSHIM_FORK=all VFORKSHIM_SPAWN=always "${san[@]}" -- "$R/soak" "$gib" "$spawns" 8 4 5000
 rc=$?
 line=$(grep '^soak ' "$LOGS/out")
@@ -124,7 +124,7 @@ rm -rf "$lf"
 echo "hostile $inputs configuration inputs, 4 log file traps" >> "$figures"
 
 echo "== valgrind: the engine and the rerouted fork under memcheck"
-if [ -n "${SAN_PRELOAD:-}" ]; then
+if sanitized; then
 	echo "skip: valgrind in a sanitized build (ASan and memcheck cannot share a process)"
 else
 	source tests/reliability/valgrind.sh
