@@ -42,8 +42,11 @@ override CFLAGS += $(SAN_FLAGS)
 # C code has no unwind tables unless asked
 SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden \
 	-ftls-model=initial-exec -D_GNU_SOURCE -MD -MP -funwind-tables
-SHIM_LDFLAGS := -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined
-SHIM_LIBS := -ldl -lpthread
+SHIM_LDFLAGS := -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined \
+	-Wl,--version-script=shim/local.map
+# libgcc's unwinder linked in, its symbols hidden (walk.c): no dlopen of
+# libgcc_s at a fork, no lock of its, nothing for an exec'd child to load
+SHIM_LIBS := -ldl -lpthread -static-libgcc -Wl,--exclude-libs,ALL -Wl,-Bstatic -lgcc_eh -Wl,-Bdynamic
 
 ifneq ($(filter $(ARCH),$(STUB_ARCHS)),)
 STUB_OBJ := $(B)/asm/$(ARCH).o
@@ -59,8 +62,8 @@ LIB := $(B)/libvforkshim.so
 
 all: $(LIB)
 
-$(LIB): $(OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(SHIM_LDFLAGS) -o $@ $^ $(SHIM_LIBS)
+$(LIB): $(OBJS) shim/local.map
+	$(CC) $(CFLAGS) $(LDFLAGS) $(SHIM_LDFLAGS) -o $@ $(OBJS) $(SHIM_LIBS)
 
 $(B)/shim/%.o: shim/%.c
 	@mkdir -p $(@D)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "shim.h"
+#include "lockfree.h"
 
 extern void __asan_get_shadow_mapping(uintptr_t *scale, uintptr_t *offset) __attribute__((weak));
 extern void __asan_handle_vfork(void *sp) __attribute__((weak));

@@ -98,29 +98,6 @@ int shim_parse_size(const char *s, unsigned long long *out)
 	return 0;
 }
 
-/* Opened write-only, append, create, close-on-exec, non-blocking and
- * without following a final symlink; a file that is not regular or not
- * ours (a log planted by someone else) is refused. Non-blocking because
- * a FIFO with no reader would otherwise hang the program in open(2);
- * it changes nothing for a regular file. It is opened for each
- * line and closed again: holding a descriptor would take a number the
- * program may expect to get (a daemon that closed stdin) and would be
- * one more descriptor in every process the program starts. */
-int shim_open_log_file(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-			    O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-		close(fd);
-		errno = EPERM;
-		return -1;
-	}
-	return fd;
-}
-
 /* glibc's posix_spawn has used clone(CLONE_VM|CLONE_VFORK) since 2.24
  * (the Linux spawni.c rewrite); system and popen have gone through
  * posix_spawn since 2.29 (sysdeps/posix/system.c, libio/iopopen.c).

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "lockfree.h"
 
 struct shim_decisions shim_decisions;
 

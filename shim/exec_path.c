@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "lockfree.h"
 
 static void run_script(const char *file, char *const argv[], char *const envp[])
 {

@@ -4,13 +4,24 @@
  * The checks, all required, each failed one counted: enabled; a stub
  * for this architecture; not inside a rerouted child (then: real fork);
  * no shadow stack; the kernel has not refused CLONE_VM before; RSS at
- * least VFORKSHIM_MIN_RSS; the stack could be walked; no deny site on
- * it; and under `sites`, a site on it.
+ * least VFORKSHIM_MIN_RSS; the site table describes the loaded set
+ * (sites.c); the walk settles on a site, or finds nothing under
+ * fork=all (walk.c: no deny object, no signal frame first); the stack
+ * could be walked to the top of the region to save; and, with every
+ * signal blocked: if the site's child may assign environ, no other
+ * thread; with other threads, no setenv running (env.c).
+ *
+ * Rule for everything fork() does before the clone and everything the
+ * child does: no lock of libc's or the loader's, no allocation. Every
+ * real symbol is resolved at start-up (resolve.c), the sites come from
+ * the objects' own symbol tables (elf.c, sites.c), the unwinder is our
+ * own copy (walk.c). tests/rules.sh holds the build to it.
  *
  * After a rerouted child has exec'd or exited, the parent puts back
  * what the child could have changed in the memory they shared: the
  * stack from the stub up to the top of the site's frame (the stub does
- * that with registers only), errno, environ, its signal mask, and the
+ * that with registers only), errno, environ if the child assigned it
+ * (nothing else could have: see env.c), its signal mask, and the
  * dumpable flag of the shared mm (the kernel clears it when the child
  * changes credentials). */
 #include <errno.h>
@@ -22,15 +33,14 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "lockfree.h"
 
 extern char **environ;
 
 static pid_t real_fork(enum shim_reason why)
 {
 	shim_count_fallback(why, true);
-	/* The child's counts start at its first (log.c). Its environment
-	 * is left alone, fork=all included: unsetenv after a fork of a
-	 * threaded process could wait for a lock another thread held. */
+	/* The child's counts start at its first (log.c). */
 	return real.fork();
 }
 
@@ -51,13 +61,28 @@ static unsigned long long rss_bytes(void)
 	return p ? strtoull(p + 1, NULL, 10) * (unsigned long long)sysconf(_SC_PAGESIZE) : ~0ULL;
 }
 
-/* noinline: its frame must lie below `top`, inside the saved region. */
-static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site, bool fail_fork)
+/* With every signal blocked: may this child run now? R_COUNT if so
+ * (*window: a setenv window was opened and must be closed). */
+static enum shim_reason threads_allow(const struct shim_walk *w, bool *threaded, bool *window)
 {
-	const char *at = site ? site : "(all)";
+	*window = false;
+	*threaded = shim_threads() != 1; /* 0, unknown, counts as threaded */
+	if (!*threaded)
+		return R_COUNT;
+	if (w->writes_environ)
+		return R_THREADS;
+	if (!shim_env_window_open())
+		return R_BUSY;
+	*window = true;
+	return R_COUNT;
+}
+
+/* noinline: its frame must lie below `top`, inside the saved region. */
+static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
+{
+	uintptr_t top = w->verdict == WALK_SITE ? w->site_top : w->last_cfa;
+	const char *at = w->verdict == WALK_SITE ? w->site.label : "(all)";
 	int saved_errno = errno;
-	char **saved_environ = environ;
-	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	uintptr_t lo = (uintptr_t)__builtin_frame_address(0);
 	if (top <= lo) /* an unwinder that lied: no region to save */
 		return real_fork(R_UNWIND);
@@ -70,12 +95,22 @@ static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site,
 		errno = saved_errno;
 		return real_fork(R_RESOURCE);
 	}
-	shim_log(LOG_DEBUG, "fork: rerouted at %s, saving %lu bytes of stack",
-		 at, (unsigned long)(top - lo));
 
 	sigset_t old;
 	shim_block_all(&old);
-	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old, .fail_fork = fail_fork };
+	bool threaded, window;
+	enum shim_reason why = threads_allow(w, &threaded, &window);
+	if (why != R_COUNT) {
+		shim_set_mask(&old);
+		munmap(save, cap + shadow);
+		errno = saved_errno;
+		return real_fork(why);
+	}
+	shim_log(LOG_DEBUG, "fork: rerouted at %s, saving %lu bytes of stack", at, (unsigned long)(top - lo));
+	char **saved_environ = environ;
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old,
+					  .fail_fork = w->verdict == WALK_SITE && (w->site.flags & SITE_FAIL_FORK) };
 
 	shim_asan_save(lo, top, (char *)save + cap);
 	long r = shim_vfork_clone(save, (const void *)top, cap);
@@ -86,7 +121,12 @@ static __attribute__((noinline)) pid_t rerouted(uintptr_t top, const char *site,
 	shim_asan_restore(lo, top, (char *)save + cap);
 	int creds_changed = shim_guard.creds_changed;
 	shim_guard_parent_cleanup();
-	environ = saved_environ;
+	if (environ != saved_environ) { /* the child's doing: see env.c */
+		environ = saved_environ;
+		shim_sites_learn_environ(w, threaded);
+	}
+	if (window)
+		shim_env_window_close();
 	if (creds_changed && dumpable >= 0)
 		prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
 	munmap(save, cap + shadow);
@@ -119,7 +159,7 @@ SHIM_EXPORT pid_t fork(void)
 	shim_init();
 	if (!cfg.enabled)
 		return real.fork();
-	if (shim_guard.active) {
+	if (SHIM_IN_CHILD) {
 		shim_count_fallback(R_NESTED, true);
 		pid_t pid = real.fork();
 		if (pid == 0)
@@ -137,25 +177,13 @@ SHIM_EXPORT pid_t fork(void)
 		return real_fork(R_REFUSED);
 	if (cfg.min_rss && rss_bytes() < cfg.min_rss)
 		return real_fork(R_RSS);
-	shim_sites_refresh();
-	if (cfg.fork == FORK_SITES && !shim_sites_any())
-		return real_fork(R_POLICY); /* no site loaded: nothing to find */
 	struct shim_walk w;
-	if (shim_sites_walk(&w) != 0)
-		return real_fork(R_UNWIND);
-	if (w.denied)
-		return real_fork(R_DENIED);
-	if (!w.site_cfa && cfg.fork == FORK_SITES)
-		return real_fork(R_POLICY);
-	/* fork=all saves up to the bottom of the last frame walked. The
-	 * child returns through fork()'s caller, so that frame must lie
-	 * below it: the walk must have reached the frame after it (frames
-	 * 0 and 1 are shim_sites_walk and fork, 2 the caller, 3 its caller,
-	 * whose bottom is the caller's top). A caller without unwind tables
-	 * (-fno-asynchronous-unwind-tables, or Arm C code, which has none by
-	 * default) ends the walk at itself: its top is unknown, decline. */
-	if (!w.site_cfa && w.frames < 4)
-		return real_fork(R_UNWIND);
-	return rerouted(w.site_cfa ? w.site_cfa : w.last_cfa, w.site, w.fail_fork);
+	enum shim_reason why = shim_sites_match(&w);
+	if (why != R_COUNT)
+		return real_fork(why);
+	return rerouted(&w);
 #endif
 }
+
+/* The walk counts frames from this function's (walk.c). */
+extern __typeof__(fork) shim_fork_entry __attribute__((alias("fork"), visibility("hidden"), nothrow));

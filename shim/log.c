@@ -5,12 +5,15 @@
  * line is formatted on the stack and leaves in a single write(2), which
  * also keeps lines from different processes whole in an O_APPEND file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shim.h"
+#include "lockfree.h"
 
 struct shim_stats stats;
 
@@ -18,7 +21,8 @@ const char *const shim_reason_name[R_COUNT] = {
 	[R_POLICY] = "policy", [R_DENIED] = "denied", [R_NESTED] = "nested",
 	[R_ARCH] = "arch", [R_RSS] = "rss", [R_REFUSED] = "refused",
 	[R_SHSTK] = "shstk", [R_RESOURCE] = "resource", [R_LAYOUT] = "layout",
-	[R_UNWIND] = "unwind",
+	[R_UNWIND] = "unwind", [R_THREADS] = "threads", [R_BUSY] = "busy",
+	[R_SIGNAL] = "signal",
 };
 
 struct out { char *buf; size_t cap, len; };
@@ -147,6 +151,29 @@ void shim_log(enum shim_log_level level, const char *fmt, ...)
 	errno = saved;
 }
 
+/* Opened write-only, append, create, close-on-exec, non-blocking and
+ * without following a final symlink; a file that is not regular or not
+ * ours (a log planted by someone else) is refused. Non-blocking because
+ * a FIFO with no reader would otherwise hang the program in open(2);
+ * it changes nothing for a regular file. It is opened for each
+ * line and closed again: holding a descriptor would take a number the
+ * program may expect to get (a daemon that closed stdin) and would be
+ * one more descriptor in every process the program starts. */
+int shim_open_log_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+			    O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
 void shim_write_log(const char *line, size_t len)
 {
 	int fd = cfg.log_file ? shim_open_log_file(cfg.log_file) : 2;
@@ -198,7 +225,9 @@ int shim_stats_format(char *buf, size_t cap)
 		n += shim_format(buf + n, cap - (size_t)n, " fallback_%s=%lu",
 				 shim_reason_name[r],
 				 __atomic_load_n(&stats.fallback[r], __ATOMIC_RELAXED));
-	if ((size_t)n + 1 < cap)
+	if ((size_t)n + 2 <= cap) {
 		buf[n++] = '\n';
+		buf[n] = '\0';
+	}
 	return n;
 }

@@ -100,9 +100,7 @@ static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *decl
 	if (!ret) {
 		char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
 		extern char **environ;
-		char **env = shim_child_env(environ);
-		ret = shim_engine_spawn(&pr->pid, "/bin/sh", &fa, NULL, argv, env ? env : environ, false);
-		free(env);
+		ret = shim_engine_spawn(&pr->pid, "/bin/sh", &fa, NULL, argv, environ, false);
 	}
 	if (ret == 0) {
 		pr->fp = fp;

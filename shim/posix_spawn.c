@@ -1,9 +1,5 @@
 /* posix_spawn and posix_spawnp: the engine when the configuration asks
- * for it, else (or when the engine declines) the real functions. Either
- * way a child given the program's environment does not inherit
- * fork=all (child_env.c). */
-#include <stdlib.h>
-
+ * for it, else (or when the engine declines) the real functions. */
 #include "shim.h"
 
 static int shim_posix_spawn(pid_t *pid, const char *file,
@@ -12,15 +8,11 @@ static int shim_posix_spawn(pid_t *pid, const char *file,
 			    char *const envp[], bool use_path)
 {
 	shim_init();
-	char **env = cfg.enabled ? shim_child_env(envp) : NULL;
-	if (env)
-		envp = env;
 	int ret = SHIM_DECLINED;
 	if (cfg.enabled && shim_engine_wanted(true))
 		ret = shim_engine_spawn(pid, file, fa, attr, argv, envp, use_path);
 	if (ret == SHIM_DECLINED)
 		ret = (use_path ? real.posix_spawnp : real.posix_spawn)(pid, file, fa, attr, argv, envp);
-	free(env);
 	return ret;
 }
 

@@ -2,9 +2,13 @@
  *
  * The first call into the shim may come from another library's
  * constructor, before ours has run, so every interposer starts with
- * shim_init(): a pthread_once that resolves the next definition of each
- * interposed function with dlsym(RTLD_NEXT) and then reads the
- * configuration. Resolution happens once, never inside a child. */
+ * shim_init() (or REAL(), which calls it when a pointer is still
+ * empty): a pthread_once that resolves the next definition of every
+ * function the shim interposes or calls through, with
+ * dlsym(RTLD_NEXT), then reads the configuration. Nothing is resolved
+ * later: a dlsym inside fork() or inside a rerouted child would take
+ * the loader's lock, which another thread may hold while it runs a
+ * plugin's constructor (issue 15, #3). */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,22 +35,75 @@ static void *need(const char *name)
 	return p;
 }
 
+/* getenv is called by our own start-up (the configuration) and may be
+ * called before it by another library's constructor: resolved on its
+ * own, without the once. */
+char *(*shim_next_getenv(void))(const char *)
+{
+	char *(*f)(const char *) = __atomic_load_n(&real.getenv, __ATOMIC_ACQUIRE);
+	if (!f) {
+		f = (char *(*)(const char *))need("getenv");
+		__atomic_store_n(&real.getenv, f, __ATOMIC_RELEASE);
+	}
+	return f;
+}
+
 static const char *plain_getenv(const char *name)
 {
-	return getenv(name);
+	return shim_next_getenv()(name);
 }
+
+#define NEED(fn) (real.fn = (__typeof__(real.fn))need(#fn))
 
 static void init_once_fn(void)
 {
-	real.fork = need("fork");
-	real.system = need("system");
-	real.popen = need("popen");
-	real.pclose = need("pclose");
-	real.posix_spawn = need("posix_spawn");
-	real.posix_spawnp = need("posix_spawnp");
+	shim_next_getenv();
+	NEED(fork);
+	NEED(system);
+	NEED(popen);
+	NEED(pclose);
+	NEED(posix_spawn);
+	NEED(posix_spawnp);
+	NEED(exit);
+	NEED(setenv);
+	NEED(unsetenv);
+	NEED(putenv);
+	NEED(clearenv);
+	NEED(secure_getenv);
+	NEED(execve);
+	NEED(execv);
+	NEED(execvp);
+	NEED(execvpe);
+	NEED(fexecve);
+	real.execveat = (__typeof__(real.execveat))dlsym(RTLD_NEXT, "execveat"); /* glibc >= 2.34 */
+	NEED(pthread_sigmask);
+	NEED(sigprocmask);
+	NEED(setuid);
+	NEED(setgid);
+	NEED(seteuid);
+	NEED(setegid);
+	NEED(setreuid);
+	NEED(setregid);
+	NEED(setresuid);
+	NEED(setresgid);
+	NEED(setgroups);
+	real.libc_start_main = (__typeof__(real.libc_start_main))need("__libc_start_main");
+
 	shim_config_load(&cfg, plain_getenv);
-	if (cfg.enabled && cfg.fork != FORK_OFF)
-		shim_sites_init();
+	if (!cfg.enabled || cfg.fork == FORK_OFF)
+		return;
+	/* VFORKSHIM_FORK=all is the program's own promise: nothing it
+	 * starts inherits it, whatever environment it passes (issue 15,
+	 * #9). Removed here, before main, so that the program's own copies
+	 * of its environment (Java's System.getenv, say) lack it too; an
+	 * exec in place (this pid: env, nice, valgrind's launcher, a
+	 * wrapper script's exec) puts it back (guard_exec.c). */
+	if (cfg.fork == FORK_ALL) {
+		cfg.fork_all_pid = getpid();
+		real.unsetenv("VFORKSHIM_FORK");
+	}
+	shim_sites_init();
+	shim_walk_init();
 }
 
 void shim_init(void)
@@ -63,8 +120,8 @@ __attribute__((constructor)) static void shim_constructor(void)
  * if it made at least one call through the shim: VFORKSHIM_STATS is
  * inherited, and every exec'd descendant that spawns nothing (each
  * `sh -c` and `true`) would otherwise add a line of zeros. A rerouted
- * child never gets here (its exit is _exit), and the child of a real
- * fork owns no counts until it counts (log.c). */
+ * child never gets here (its exit and main's return are _exit), and
+ * the child of a real fork owns no counts until it counts (log.c). */
 __attribute__((destructor)) static void shim_destructor(void)
 {
 	static int printed;

@@ -21,6 +21,9 @@
 #define SHIM_VERSION "0.1.0"
 
 /* ---- real symbols (resolve.c) ---- */
+/* Every next definition the library calls, resolved once at start-up:
+ * resolving one later, in a fork() or in a rerouted child, would ask
+ * the loader (dlsym), whose lock another thread may hold. */
 struct shim_real {
 	pid_t (*fork)(void);
 	int (*system)(const char *);
@@ -34,12 +37,43 @@ struct shim_real {
 			    const posix_spawn_file_actions_t *,
 			    const posix_spawnattr_t *, char *const[],
 			    char *const[]);
+	/* the child guard's (guard*.c) */
+	void (*exit)(int) __attribute__((noreturn));
+	int (*setenv)(const char *, const char *, int);
+	int (*unsetenv)(const char *);
+	int (*putenv)(char *);
+	int (*clearenv)(void);
+	char *(*getenv)(const char *);
+	char *(*secure_getenv)(const char *);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execv)(const char *, char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
+	int (*execveat)(int, const char *, char *const[], char *const[], int); /* NULL before glibc 2.34 */
+	int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);
+	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
+	int (*setuid)(uid_t);
+	int (*setgid)(gid_t);
+	int (*seteuid)(uid_t);
+	int (*setegid)(gid_t);
+	int (*setreuid)(uid_t, uid_t);
+	int (*setregid)(gid_t, gid_t);
+	int (*setresuid)(uid_t, uid_t, uid_t);
+	int (*setresgid)(gid_t, gid_t, gid_t);
+	int (*setgroups)(size_t, const gid_t *);
+	int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void),
+			       void (*)(void), void (*)(void), void *);
 };
 extern struct shim_real real;
 
 /* Resolves the real symbols and reads the configuration, once; safe to
  * call from any thread and before our constructor has run. */
 void shim_init(void);
+/* The next definition of an interposed function, for a call that comes
+ * before shim_init has finished (another library's constructor). */
+char *(*shim_next_getenv(void))(const char *);
+#define REAL(fn) (__builtin_expect(real.fn != NULL, 1) ? real.fn : (shim_init(), real.fn))
 
 /* ---- configuration (config.c) ---- */
 enum shim_fork_mode { FORK_SITES, FORK_ALL, FORK_OFF };
@@ -48,7 +82,9 @@ enum shim_log_level { LOG_OFF, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 struct shim_config {
 	bool enabled;             /* VFORKSHIM */
-	enum shim_fork_mode fork; /* VFORKSHIM_FORK */
+	enum shim_fork_mode fork; /* VFORKSHIM_FORK; `all` is removed from the
+				     environment at start-up (resolve.c) */
+	pid_t fork_all_pid;       /* the process that read `all`, or 0 */
 	const char *sites;        /* VFORKSHIM_SITES, raw; parsed by sites.c */
 	enum shim_spawn_mode spawn; /* VFORKSHIM_SPAWN */
 	unsigned long long min_rss; /* VFORKSHIM_MIN_RSS, bytes */
@@ -99,6 +135,11 @@ enum shim_reason {
 	R_RESOURCE, /* our own mmap/pipe failed */
 	R_LAYOUT,   /* libc's opaque structures are not of a verified layout */
 	R_UNWIND,   /* the stack could not be walked */
+	R_THREADS,  /* the site's child writes what another thread could
+		       read (environ), and the process has other threads */
+	R_BUSY,     /* another thread was changing the environment or the
+		       loaded set (the site table) at that moment */
+	R_SIGNAL,   /* a signal frame lies between fork() and any site */
 	R_COUNT
 };
 extern const char *const shim_reason_name[R_COUNT];
@@ -140,20 +181,15 @@ struct shim_decisions {
 extern struct shim_decisions shim_decisions;
 void shim_decide(const char *site, int reason, int err);
 
-/* ---- children's environment (child_env.c): fork=all stays the
- * program's; in the parent only ---- */
-bool shim_env_carries_fork_all(void);
-/* A copy of envp without VFORKSHIM_FORK when envp is environ and
- * fork=all is on, to be freed by the caller; else NULL (use envp). */
-char **shim_child_env(char *const *envp);
-
 /* ---- signals (signals.c): raw syscalls, so that libc's hiding of its
  * internal signals and any interposed sigaction stay out of the way ---- */
 void shim_block_all(sigset_t *old);
 void shim_set_mask(const sigset_t *mask);
 /* In a child sharing our memory: every handled signal to SIG_DFL, the
- * ones in `to_default` too, libc's internal ones to SIG_IGN. */
-void shim_child_reset_handlers(const sigset_t *to_default);
+ * ones in `to_default` too. libc's internal ones (32, 33) go to SIG_IGN
+ * with `internal_ignored`, as glibc 2.36's posix_spawn leaves them, else
+ * to SIG_DFL, as an exec after fork() leaves them. */
+void shim_child_reset_handlers(const sigset_t *to_default, bool internal_ignored);
 
 /* Credential syscalls that act on the calling task only. 32-bit x86 and
  * arm keep 16-bit ids under the plain names; the 32-bit ones carry a
@@ -187,6 +223,24 @@ int shim_engine_spawn(pid_t *pid, const char *file,
 		      const posix_spawn_file_actions_t *fa,
 		      const posix_spawnattr_t *attr, char *const argv[],
 		      char *const envp[], bool use_path);
+/* What the engine's child gets (spawn_child.c): the caller's, read-only
+ * but for `ran` and `err`. */
+#include <sched.h>
+struct shim_child_args {
+	const char *file;
+	char *const *argv, *const *envp;
+	const char *path_env;
+	bool use_path;
+	const posix_spawn_file_actions_t *fa;
+	short flags;
+	pid_t pgroup;
+	int policy;
+	struct sched_param sp;
+	sigset_t sigdef, sigmask, oldmask;
+	int pipe_wr;
+	volatile int ran, err;
+};
+int shim_engine_child(void *args);
 /* Whether `family` (system/popen or posix_spawn) goes to the engine
  * under the configuration; counts the reason when it does not. */
 bool shim_engine_wanted(bool is_posix_spawn);
@@ -204,27 +258,116 @@ bool shim_fa_layout_ok(void);
 int shim_fa_count(const posix_spawn_file_actions_t *fa);
 void shim_fa_get(const posix_spawn_file_actions_t *fa, int i, struct shim_fa *out);
 
-/* ---- the rerouted fork (fork.c, sites.c, child_guard.c) ---- */
-struct shim_walk {
-	uintptr_t site_cfa;  /* top of the matched site's frame, 0 if none */
-	const char *site;    /* its symbol */
-	uintptr_t last_cfa;  /* top of the outermost frame walked */
-	bool denied;         /* a deny site is on the stack */
-	bool fail_fork;      /* the site's exec failure path runs its
-				language's code: finish it in a real fork */
-	int frames;          /* frames walked (a deny site or the end of
-				the stack is not counted) */
+/* ---- the rerouted fork (fork.c, sites.c, walk.c, rt_*.c) ---- */
+#define SHIM_MAX_SITE_DEPTH 16 /* frames from fork() up to a site */
+#define SHIM_MAX_WALK 64       /* frames walked under fork=all */
+
+/* A site, as the runtimes (rt_*.c) describe it. */
+struct shim_site_def {
+	const char *symbol;   /* an exported function */
+	unsigned char depth;  /* the site is at most this many frames above
+				 fork() (fork()'s caller is 1), every frame
+				 between in the same object */
+	unsigned flags;
 };
-void shim_sites_init(void);
+#define SITE_FAIL_FORK 1u      /* a failed exec runs the language's own
+				  code: finish it in a real fork */
+#define SITE_WRITES_ENVIRON 2u /* the child may assign environ, which
+				  every thread reads: declined while the
+				  process has other threads */
+#define SITE_DENY 4u           /* the object runs arbitrary code in the
+				  child: no fork below it is rerouted */
+#define SITE_BY_START 8u       /* matched by the start of the function
+				  around the frame, not by a range */
+
+/* A loaded object, seen through its own program headers and dynamic
+ * symbol table (elf.c), inside a dl_iterate_phdr callback. */
+#include <link.h>
+struct shim_object {
+	const struct dl_phdr_info *info;
+	const char *path, *soname;
+	uintptr_t text_start, text_end; /* its executable segments */
+	const ElfW(Sym) *symtab;
+	const char *strtab;
+	size_t strsz;
+	const uint32_t *gnu_hash;
+	const ElfW(Word) *sysv_hash;
+};
+bool shim_object_init(struct shim_object *o, const struct dl_phdr_info *info, const char *program);
+uintptr_t shim_dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v);
+bool shim_object_sym(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size);
+bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size);
+bool shim_object_is(const struct shim_object *o, const char *name, bool prefix);
+
+/* One runtime's knowledge, in a file of its own (rt_*.c). */
+struct shim_runtime {
+	const char *name;
+	const struct shim_site_def *sites; /* ended by a NULL symbol */
+	/* sites found some other way in one loaded object (machine code,
+	 * op tables): reported with shim_site_add */
+	void (*find)(const struct shim_object *o);
+};
+#define SHIM_RUNTIME(var)                                                  \
+	static const struct shim_runtime var;                              \
+	__attribute__((used, section("shim_rt"))) static const struct shim_runtime *const var##_ptr = &var; \
+	static const struct shim_runtime var
+void shim_site_add(const struct shim_object *o, uintptr_t start, uintptr_t end, const char *label,
+		   unsigned depth, unsigned flags);
+
+/* An entry of the table (sites.c): one function, or a deny object. */
+struct shim_site {
+	uintptr_t start, end;         /* the function, or the deny range */
+	uintptr_t obj_start, obj_end; /* its object's code */
+	const char *label;
+	unsigned char depth;
+	unsigned flags;
+	signed char user;             /* its VFORKSHIM_SITES entry, or -1 */
+};
+
+enum shim_verdict { WALK_NONE, WALK_SITE, WALK_DENY, WALK_SIGNAL };
+struct shim_walk {
+	enum shim_verdict verdict;
+	struct shim_site site; /* WALK_SITE: the site, copied */
+	uintptr_t site_top;    /* WALK_SITE: the top of its frame */
+	uintptr_t last_cfa;    /* the top of the last frame's callee, i.e.
+				  the bottom of the last frame walked */
+	int frames;            /* frames walked above fork() */
+	bool writes_environ;   /* its child may assign environ */
+};
+void shim_walk_init(void);
+int shim_walk(struct shim_walk *w, const struct shim_site *sites, int n, int max);
+
+/* VFORKSHIM_SITES (site_list.c) */
+struct shim_user_site {
+	char object[128], symbol[128], label[260];
+	unsigned char depth;
+	bool writes_environ; /* learned: its child assigned environ */
+};
 int shim_sites_parse(const char *list);
-void shim_sites_reset(void);                     /* tests */
-bool shim_sites_entry(int i, const char **object, const char **symbol);
-void shim_sites_refresh(void); /* first, once per fork */
-int shim_sites_walk(struct shim_walk *w);
-bool shim_sites_any(void);
-bool shim_imported(const char *symbol); /* some loaded object calls it */
-bool shim_object_named(const char *path, const char *prefix);
-int shim_vfork_callers(const char *prefix, uintptr_t *starts, int max, void *(*enclosing)(void *));
+void shim_sites_reset(void); /* tests */
+bool shim_sites_entry(int i, const char **object, const char **symbol, int *depth);
+int shim_user_sites(void);
+struct shim_user_site *shim_user_site(int i);
+
+void shim_sites_init(void);
+/* The decision for this fork(): R_COUNT to reroute (*w filled), else
+ * the reason it stays real. */
+enum shim_reason shim_sites_match(struct shim_walk *w);
+void shim_sites_learn_environ(const struct shim_walk *w, bool threaded);
+
+/* Ruby's static fork caller (vfork_callers.c) */
+int shim_vfork_callers(const struct shim_object *o, uintptr_t *starts, int max);
+
+/* ---- the environment while a rerouted child runs (env.c) ---- */
+/* Threads of this process; 0 when /proc cannot tell. */
+int shim_threads(void);
+/* A window during which no setenv-family call runs in another thread:
+ * false when one is running now (the fork then stays real). */
+bool shim_env_window_open(void);
+void shim_env_window_close(void);
+/* Around the setenv family in the parent: waits while a window is open. */
+void shim_env_enter(void);
+void shim_env_leave(void);
 
 long shim_vfork_clone(void *save, const void *top, size_t cap); /* asm/<arch>.S */
 
@@ -241,14 +384,21 @@ struct shim_guard {
 	int active;            /* we are the child of a rerouted fork */
 	sigset_t want_mask;    /* the mask the child believes it has */
 	char **env;            /* child-private environment, or NULL */
+	char **env_base;       /* the environ it was copied from */
 	size_t env_len, env_cap;
 	void *arena;           /* mmap'd blocks the child allocated from */
 	int creds_changed;
 	int fail_fork;         /* finish a failed exec in a real fork */
 };
 extern __thread struct shim_guard shim_guard;
+#define SHIM_IN_CHILD __builtin_expect(shim_guard.active, 0)
 void shim_guard_parent_cleanup(void);
 void shim_guard_nested_child(void);
+/* guard_env.c: the environment the child's exec passes on, given the
+ * envp it asked for (environ, or its own) */
+char *const *shim_guard_exec_env(char *const *envp);
+/* guard_env.c: the PATH of the child's own environment, or NULL */
+const char *shim_guard_path(void);
 
 /* exec with a PATH search as glibc's execvpe; `script` runs ENOEXEC
  * files with /bin/sh as execvp does (posix_spawnp does not). */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "lockfree.h"
 
 /* The kernel's sigset is _NSIG bits; glibc's sigset_t is larger and
  * starts with it. */
@@ -44,7 +45,7 @@ static bool is_internal(int sig)
 	return sig == 32 || sig == 33;
 }
 
-void shim_child_reset_handlers(const sigset_t *to_default)
+void shim_child_reset_handlers(const sigset_t *to_default, bool internal_ignored)
 {
 	for (int sig = 1; sig < _NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
@@ -53,7 +54,7 @@ void shim_child_reset_handlers(const sigset_t *to_default)
 		memset(&ka, 0, sizeof ka);
 		if (to_default && sigismember(to_default, sig) == 1) {
 			ka.handler = SIG_DFL;
-		} else if (is_internal(sig)) {
+		} else if (internal_ignored && is_internal(sig)) {
 			ka.handler = SIG_IGN;
 		} else {
 			if (syscall(SYS_rt_sigaction, sig, NULL, &ka, KSIGSET_SIZE) != 0)

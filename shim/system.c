@@ -87,9 +87,7 @@ static int engine_system(const char *line, int *status_out)
 	pid_t pid;
 	char *argv[] = { (char *)"sh", (char *)"-c", (char *)line, NULL };
 	extern char **environ;
-	char **env = shim_child_env(environ);
-	int ret = shim_engine_spawn(&pid, "/bin/sh", NULL, &attr, argv, env ? env : environ, false);
-	free(env);
+	int ret = shim_engine_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ, false);
 	posix_spawnattr_destroy(&attr);
 
 	int status = -1;

@@ -150,7 +150,8 @@ START_TEST(stats_line)
 	ck_assert(!strncmp(line, "vforkshim: stats pid=", 21));
 	static const char *const keys[] = { " fork_rerouted=", " fork_real=", " spawn_engine=",
 		" spawn_libc=", " fallback_policy=", " fallback_refused=", " fallback_layout=",
-		" fallback_resource=", " fallback_arch=", " fallback_nested=" };
+		" fallback_resource=", " fallback_arch=", " fallback_nested=", " fallback_threads=",
+		" fallback_busy=", " fallback_signal=" };
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		ck_assert_msg(strstr(line, keys[i]), "missing %s", keys[i]);
 	ck_assert_int_eq(line[strlen(line) - 1], '\n');
@@ -161,8 +162,8 @@ START_TEST(stats_line)
 }
 END_TEST
 
-/* VFORKSHIM_SITES: "sym" or "object:sym", comma separated; a bad entry
- * is skipped, a good one stored whole or not at all. */
+/* VFORKSHIM_SITES: [object:]symbol[/depth], comma separated; a bad
+ * entry is skipped, a good one stored whole or not at all. */
 START_TEST(site_list)
 {
 	char long_sym[200], max_sym[128], list[1024];
@@ -170,19 +171,27 @@ START_TEST(site_list)
 	long_sym[sizeof long_sym - 1] = '\0';
 	memset(max_sym, 'm', sizeof max_sym - 1);
 	max_sym[sizeof max_sym - 1] = '\0';
-	snprintf(list, sizeof list, "uv_spawn,,libfoo.so:bar,:x,y:,%s,%s,a:b:c,lib:%s", long_sym, max_sym, long_sym);
+	snprintf(list, sizeof list,
+		 "uv_spawn,,libfoo.so:bar,:x,y:,%s,%s,a:b:c,lib:%s,sym/3,/usr/lib/o.so:f/16,"
+		 "bad/0,bad/17,bad/x,bad/,bad/03,a/b/2,/2",
+		 long_sym, max_sym, long_sym);
 	shim_sites_reset();
-	ck_assert_int_eq(shim_sites_parse(list), 4);
-	static const char *const want[][2] = { { "", "uv_spawn" }, { "libfoo.so", "bar" },
-					       { "", NULL }, { "a", "b:c" } };
-	for (int i = 0; i < 4; i++) {
+	ck_assert_int_eq(shim_sites_parse(list), 6);
+	static const struct { const char *object, *symbol; int depth; } want[] = {
+		{ "", "uv_spawn", 1 }, { "libfoo.so", "bar", 1 }, { "", NULL, 1 },
+		{ "a", "b:c", 1 }, { "", "sym", 3 }, { "/usr/lib/o.so", "f", 16 },
+	};
+	for (int i = 0; i < 6; i++) {
 		const char *o, *sym;
-		ck_assert(shim_sites_entry(i, &o, &sym));
-		ck_assert_str_eq(o, want[i][0]);
-		ck_assert_str_eq(sym, want[i][1] ? want[i][1] : max_sym);
+		int depth;
+		ck_assert(shim_sites_entry(i, &o, &sym, &depth));
+		ck_assert_str_eq(o, want[i].object);
+		ck_assert_str_eq(sym, want[i].symbol ? want[i].symbol : max_sym);
+		ck_assert_int_eq(depth, want[i].depth);
 	}
 	const char *o, *sym;
-	ck_assert(!shim_sites_entry(4, &o, &sym));
+	int depth;
+	ck_assert(!shim_sites_entry(6, &o, &sym, &depth));
 	/* beyond the table: accepted up to its size, the rest counted out */
 	shim_sites_reset();
 	char many[64 * 4] = "";
@@ -190,7 +199,7 @@ START_TEST(site_list)
 		strcat(many, i ? ",f" : "f");
 	ck_assert_int_eq(shim_sites_parse(many), 32);
 	shim_sites_reset();
-	shim_sites_init(); /* the runner's own table back */
+	shim_sites_parse(cfg.sites); /* the runner's own list back */
 }
 END_TEST
 

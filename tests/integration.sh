@@ -7,7 +7,7 @@
 # 1. The library exports exactly the interposed functions.
 exports=$(nm -D --defined-only "$LIB" | awk '{print $3}' | sort | tr '\n' ' ')
 check "exports are only the interposed functions ($exports)" \
-	test "$exports" = "clearenv execl execle execlp execv execve execvp execvpe exit fexecve fork pclose popen posix_spawn posix_spawnp pthread_sigmask putenv setegid setenv seteuid setgid setgroups setregid setresgid setresuid setreuid setuid sigprocmask system unsetenv "
+	test "$exports" = "__libc_start_main clearenv execl execle execlp execv execve execveat execvp execvpe exit fexecve fork getenv pclose popen posix_spawn posix_spawnp pthread_sigmask putenv secure_getenv setegid setenv seteuid setgid setgroups setregid setresgid setresuid setreuid setuid sigprocmask system unsetenv "
 
 # 2. Same output with and without the shim; stats say where calls went.
 "$P/demo_calls" > "$LOGS/base" 2>&1
@@ -109,8 +109,11 @@ check "fork=all: all 6 forks rerouted, the nested one real" \
 check "the child saw its own environment and mask" \
 	grep -q 'child sees GUARD_VAR=from-child GUARD_PUT=1 HOME=unset' "$LOGS/out"
 shim VFORKSHIM=1 VFORKSHIM_FORK=all VFORKSHIM_STATS=1 -- "$P/fork_env"
-check "fork=all is the program's: the programs it starts run in the default mode" \
-	test "$(tr '\n' ' ' < "$LOGS/out")/$(stat_of fork_rerouted)" = "program: all child: unset child: unset /2"
+check "fork=all is the program's: removed from its environment at start-up, the programs it starts run in the default mode" \
+	test "$(tr '\n' ' ' < "$LOGS/out")/$(stat_of fork_rerouted)" = "program: unset child: unset child: unset /2"
+shim VFORKSHIM=1 VFORKSHIM_FORK=all VFORKSHIM_STATS=1 -- sh -c "exec env $P/fork_env"
+check "fork=all goes on through an exec in place (sh's exec, env), not to children" \
+	test "$(tr '\n' ' ' < "$LOGS/out")/$(stat_of fork_rerouted)" = "program: unset child: unset child: unset /2"
 "$P/fork_guard" "$R" > "$LOGS/base" 2>&1
 shim VFORKSHIM=1 VFORKSHIM_STATS=1 -- "$P/fork_guard" "$R"
 check "fork=sites: a fork from main() stays real, output as without the shim" \

@@ -2,8 +2,10 @@
  *
  * The input (up to its first NUL) is the list. shim_sites_parse must
  * take anything, and store exactly the entries a reference split
- * accepts: "sym" or "object:sym" (split at the first colon), each part
- * 1 to 127 bytes, in order, up to the table's 32; it returns how many. */
+ * accepts: [object:]symbol[/depth] (split at the first colon, then at
+ * the first slash after it), each name 1 to 127 bytes, the depth 1 to
+ * 16 without a leading zero, in order, up to the list's 32; it returns
+ * how many. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,19 @@
 #include "../../shim/shim.h"
 
 __thread struct shim_guard shim_guard; /* the child guard's, not linked */
+
+static int ref_depth(const char *s, size_t n)
+{
+	if (n == 0 || n > 2 || s[0] == '0')
+		return -1;
+	int d = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		d = d * 10 + s[i] - '0';
+	}
+	return d <= 16 ? d : -1;
+}
 
 #define MAX_SITES 32
 #define PART_MAX 127
@@ -30,21 +45,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *colon = memchr(p, ':', (size_t)(end - p));
 		size_t olen = colon ? (size_t)(colon - p) : 0;
 		char *sym = colon ? colon + 1 : p;
-		size_t slen = (size_t)(end - sym);
-		if (slen == 0 || slen > PART_MAX || (colon && (olen == 0 || olen > PART_MAX)))
+		char *slash = memchr(sym, '/', (size_t)(end - sym));
+		size_t slen = (size_t)((slash ? slash : end) - sym);
+		int depth = slash ? ref_depth(slash + 1, (size_t)(end - slash - 1)) : 1;
+		if (depth < 0 || slen == 0 || slen > PART_MAX || (colon && (olen == 0 || olen > PART_MAX)))
 			continue;
 		if (want == MAX_SITES)
 			break;
 		const char *o, *s;
-		if (!shim_sites_entry(want, &o, &s) || strlen(o) != olen || memcmp(o, p, olen) ||
-		    strlen(s) != slen || memcmp(s, sym, slen)) {
+		int d;
+		if (!shim_sites_entry(want, &o, &s, &d) || strlen(o) != olen || memcmp(o, p, olen) ||
+		    strlen(s) != slen || memcmp(s, sym, slen) || d != depth) {
 			fprintf(stderr, "entry %d not stored as given\n", want);
 			abort();
 		}
 		want++;
 	}
 	const char *o, *s;
-	if (accepted != want || shim_sites_entry(want, &o, &s)) {
+	int d;
+	if (accepted != want || shim_sites_entry(want, &o, &s, &d)) {
 		fprintf(stderr, "accepted %d, the reference %d\n", accepted, want);
 		abort();
 	}

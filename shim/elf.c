@@ -1,0 +1,180 @@
+/* A loaded object's own dynamic symbol table, read the way the dynamic
+ * loader reads it, but without the loader: no dlopen, dlsym or dladdr,
+ * which take the loader's lock (held by a thread that runs a plugin's
+ * constructor or destructor for as long as that code likes).
+ *
+ * Used only inside a dl_iterate_phdr callback: while it runs, the
+ * object cannot be unmapped (glibc's dlclose removes an object from the
+ * list under the same lock before it unmaps it), so every pointer here
+ * stays valid. Nothing allocates. */
+#include <elf.h>
+#include <link.h>
+#include <string.h>
+
+#include "shim.h"
+#include "lockfree.h"
+
+#if __SIZEOF_POINTER__ == 8
+#define BLOOM_BITS 64
+#define SYM_TYPE ELF64_ST_TYPE
+#else
+#define BLOOM_BITS 32
+#define SYM_TYPE ELF32_ST_TYPE
+#endif
+
+/* glibc relocates the pointers of the dynamic section in place; other
+ * loaders (musl) and the vDSO leave them as offsets from the base. An
+ * unrelocated value is smaller than the base of a relocated object. */
+uintptr_t shim_dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v)
+{
+	return v < info->dlpi_addr ? info->dlpi_addr + v : v;
+}
+
+bool shim_object_init(struct shim_object *o, const struct dl_phdr_info *info, const char *program)
+{
+	memset(o, 0, sizeof *o);
+	o->info = info;
+	o->path = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : program;
+	const ElfW(Dyn) *dyn = NULL;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+			if (!o->text_start || a < o->text_start)
+				o->text_start = a;
+			if (a + ph->p_memsz > o->text_end)
+				o->text_end = a + ph->p_memsz;
+		}
+	}
+	if (!dyn)
+		return false;
+	ElfW(Addr) soname = 0;
+	bool has_soname = false;
+	for (; dyn->d_tag != DT_NULL; dyn++) {
+		switch (dyn->d_tag) {
+		case DT_SYMTAB: o->symtab = (const void *)shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_STRTAB: o->strtab = (const void *)shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_STRSZ: o->strsz = dyn->d_un.d_val; break;
+		case DT_GNU_HASH: o->gnu_hash = (const void *)shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_HASH: o->sysv_hash = (const void *)shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_SONAME: soname = dyn->d_un.d_val; has_soname = true; break;
+		}
+	}
+	if (!o->symtab || !o->strtab || !(o->gnu_hash || o->sysv_hash))
+		return false;
+	if (has_soname && soname < o->strsz)
+		o->soname = o->strtab + soname;
+	return true;
+}
+
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+static uint32_t sysv_hash(const char *s)
+{
+	uint32_t h = 0;
+	for (; *s; s++) {
+		h = (h << 4) + (unsigned char)*s;
+		uint32_t g = h & 0xf0000000u;
+		h ^= g >> 24;
+		h &= ~g;
+	}
+	return h;
+}
+
+/* A defined symbol of `type` named `name`? */
+static bool is(const struct shim_object *o, uint32_t i, const char *name, unsigned type)
+{
+	const ElfW(Sym) *s = &o->symtab[i];
+	return s->st_shndx != SHN_UNDEF && s->st_value && SYM_TYPE(s->st_info) == type &&
+	       s->st_name < o->strsz && strcmp(o->strtab + s->st_name, name) == 0;
+}
+
+static const ElfW(Sym) *find(const struct shim_object *o, const char *name, unsigned type)
+{
+	if (o->gnu_hash) {
+		const uint32_t *h = o->gnu_hash;
+		uint32_t nbuckets = h[0], symoffset = h[1], bloom_size = h[2], shift = h[3];
+		const ElfW(Addr) *bloom = (const ElfW(Addr) *)&h[4];
+		const uint32_t *buckets = (const uint32_t *)&bloom[bloom_size];
+		const uint32_t *chain = &buckets[nbuckets];
+		if (!nbuckets || !bloom_size)
+			return NULL;
+		uint32_t hash = gnu_hash(name);
+		ElfW(Addr) word = bloom[(hash / BLOOM_BITS) % bloom_size];
+		ElfW(Addr) mask = ((ElfW(Addr))1 << (hash % BLOOM_BITS)) |
+				  ((ElfW(Addr))1 << ((hash >> shift) % BLOOM_BITS));
+		if ((word & mask) != mask)
+			return NULL;
+		uint32_t i = buckets[hash % nbuckets];
+		if (i < symoffset)
+			return NULL;
+		for (;; i++) {
+			uint32_t h2 = chain[i - symoffset];
+			if ((hash | 1) == (h2 | 1) && is(o, i, name, type))
+				return &o->symtab[i];
+			if (h2 & 1)
+				return NULL;
+		}
+	}
+	const ElfW(Word) *h = o->sysv_hash;
+	ElfW(Word) nbucket = h[0];
+	const ElfW(Word) *bucket = &h[2], *chain = &bucket[nbucket];
+	if (!nbucket)
+		return NULL;
+	for (ElfW(Word) i = bucket[sysv_hash(name) % nbucket]; i; i = chain[i])
+		if (is(o, i, name, type))
+			return &o->symtab[i];
+	return NULL;
+}
+
+static bool lookup(const struct shim_object *o, const char *name, unsigned type,
+		   uintptr_t *start, size_t *size)
+{
+	const ElfW(Sym) *s = find(o, name, type);
+	if (!s)
+		return false;
+	*start = o->info->dlpi_addr + s->st_value;
+	*size = s->st_size;
+	return true;
+}
+
+/* A function: [start, start + size). */
+bool shim_object_sym(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size)
+{
+	if (!lookup(o, name, STT_FUNC, start, size))
+		return false;
+	if (!*size)
+		*size = 1;
+	return true;
+}
+
+/* A data object (Perl's op tables, say). */
+bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size)
+{
+	return lookup(o, name, STT_OBJECT, start, size);
+}
+
+/* Is the object `o` the one named `name`: its path when `name` has a
+ * slash, else its file name or its soname; `prefix` accepts the start
+ * of a file name ("libruby" for libruby-3.1.so.3.1). */
+bool shim_object_is(const struct shim_object *o, const char *name, bool prefix)
+{
+	if (!o->path)
+		return false;
+	if (strchr(name, '/'))
+		return strcmp(o->path, name) == 0;
+	const char *base = strrchr(o->path, '/');
+	base = base ? base + 1 : o->path;
+	size_t n = strlen(name);
+	if (prefix)
+		return strncmp(base, name, n) == 0 || (o->soname && strncmp(o->soname, name, n) == 0);
+	return strcmp(base, name) == 0 || (o->soname && strcmp(o->soname, name) == 0);
+}

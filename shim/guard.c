@@ -1,0 +1,178 @@
+/* The child guard: what the child of a rerouted fork may do to memory
+ * it shares with its parent. Every function here is exported but acts
+ * only while shim_guard.active, i.e. in that child; elsewhere it goes
+ * straight to the next definition (resolved at start-up, resolve.c).
+ *
+ * Rules the child lives by (each answers a hazard of design.md); the
+ * environment is guard_env.c's, the exec family guard_exec.c's:
+ *   - exit() is _exit(), and so is a return from main(): no atexit
+ *     handlers, destructors or stdio flush on the parent's data;
+ *   - set*id and setgroups become raw syscalls on the child task alone
+ *     (glibc's would signal every thread of the parent), and the child
+ *     is made non-dumpable after a credential change;
+ *   - every signal stays blocked; sigprocmask and pthread_sigmask only
+ *     record the mask asked for, which is applied just before execve
+ *     once handled signals are back at SIG_DFL, and blocked again if
+ *     the exec fails;
+ *   - fork() is a real fork, whose child is an ordinary process again.
+ * Nothing here allocates from the heap or takes a lock. */
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "lockfree.h"
+
+__thread struct shim_guard shim_guard __attribute__((tls_model("initial-exec")));
+#define G shim_guard
+
+/* ---- exit, and main's return ---- */
+SHIM_EXPORT void exit(int status)
+{
+	if (SHIM_IN_CHILD)
+		_exit(status);
+	REAL(exit)(status);
+	__builtin_unreachable();
+}
+
+/* glibc calls exit() itself when main returns, from inside libc where
+ * no interposition reaches: the child of a rerouted fork that returns
+ * from main would run the parent's atexit handlers, destructors and
+ * stdio flush in shared memory (and leave none for the parent). So
+ * main runs under a wrapper that ends such a child with _exit. The
+ * wrapper is installed only when the shim is enabled; the generic
+ * __libc_start_main signature is that of every architecture we build
+ * for but powerpc, whose startup passes main in a struct: there main's
+ * return in a rerouted child is not covered (README, limits). */
+#if !defined(__powerpc__)
+static int (*program_main)(int, char **, char **);
+
+static int main_wrapper(int argc, char **argv, char **envp)
+{
+	int r = program_main(argc, argv, envp);
+	if (SHIM_IN_CHILD)
+		_exit(r);
+	return r;
+}
+
+SHIM_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+				  void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
+				  void *stack_end)
+{
+	shim_init();
+	if (cfg.enabled && cfg.fork != FORK_OFF) {
+		program_main = main;
+		main = main_wrapper;
+	}
+	return real.libc_start_main(main, argc, argv, init, fini, rtld_fini, stack_end);
+}
+#endif
+
+/* ---- signals ---- */
+SHIM_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (!SHIM_IN_CHILD)
+		return REAL(pthread_sigmask)(how, set, old);
+	if (old)
+		*old = G.want_mask;
+	if (!set)
+		return 0;
+	switch (how) {
+	case SIG_BLOCK:
+		sigorset(&G.want_mask, &G.want_mask, set);
+		return 0;
+	case SIG_UNBLOCK:
+		for (int sig = 1; sig < _NSIG; sig++)
+			if (sigismember(set, sig) == 1)
+				sigdelset(&G.want_mask, sig);
+		return 0;
+	case SIG_SETMASK:
+		G.want_mask = *set;
+		return 0;
+	}
+	return EINVAL;
+}
+
+SHIM_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (!SHIM_IN_CHILD)
+		return REAL(sigprocmask)(how, set, old);
+	int r = pthread_sigmask(how, set, old);
+	if (r) {
+		errno = r;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- credentials ---- */
+static int creds(long r)
+{
+	if (r == 0) {
+		G.creds_changed = 1;
+		/* no process of the new ids may ptrace our shared memory */
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
+	return (int)r;
+}
+
+SHIM_EXPORT int setuid(uid_t uid)
+{
+	if (!SHIM_IN_CHILD)
+		return REAL(setuid)(uid);
+	return creds(syscall(SHIM_SYS_setuid, uid));
+}
+
+SHIM_EXPORT int setgid(gid_t gid)
+{
+	if (!SHIM_IN_CHILD)
+		return REAL(setgid)(gid);
+	return creds(syscall(SHIM_SYS_setgid, gid));
+}
+
+SHIM_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
+{
+	if (!SHIM_IN_CHILD)
+		return REAL(setresuid)(r, e, s);
+	return creds(syscall(SHIM_SYS_setresuid, r, e, s));
+}
+
+SHIM_EXPORT int setresgid(gid_t r, gid_t e, gid_t s)
+{
+	if (!SHIM_IN_CHILD)
+		return REAL(setresgid)(r, e, s);
+	return creds(syscall(SHIM_SYS_setresgid, r, e, s));
+}
+
+SHIM_EXPORT int seteuid(uid_t e)
+{
+	return SHIM_IN_CHILD ? setresuid((uid_t)-1, e, (uid_t)-1) : REAL(seteuid)(e);
+}
+
+SHIM_EXPORT int setegid(gid_t e)
+{
+	return SHIM_IN_CHILD ? setresgid((gid_t)-1, e, (gid_t)-1) : REAL(setegid)(e);
+}
+
+SHIM_EXPORT int setreuid(uid_t r, uid_t e)
+{
+	if (!SHIM_IN_CHILD)
+		return REAL(setreuid)(r, e);
+	return creds(syscall(SHIM_SYS_setreuid, r, e));
+}
+
+SHIM_EXPORT int setregid(gid_t r, gid_t e)
+{
+	if (!SHIM_IN_CHILD)
+		return REAL(setregid)(r, e);
+	return creds(syscall(SHIM_SYS_setregid, r, e));
+}
+
+SHIM_EXPORT int setgroups(size_t n, const gid_t *list)
+{
+	if (!SHIM_IN_CHILD)
+		return REAL(setgroups)(n, list);
+	return creds(syscall(SHIM_SYS_setgroups, n, list));
+}

@@ -1,0 +1,264 @@
+/* The environment in the child of a rerouted fork, and the setenv
+ * family in its parent.
+ *
+ * In the child (shim_guard.active), which shares the parent's memory:
+ *   - setenv, unsetenv, putenv and clearenv work on a child-private
+ *     copy of the environment, in blocks the child mmaps and the parent
+ *     unmaps; environ itself, which every thread of the parent reads,
+ *     is never written;
+ *   - getenv and secure_getenv read that copy, and so do the exec
+ *     functions (guard_exec.c) when the child execs with the
+ *     environment it copied from: environ, or no envp at all;
+ *   - the copy follows environ: a child that assigns environ after a
+ *     setenv (as libuv's does) has replaced everything, and its next
+ *     setenv copies the new array.
+ * Nothing here takes a lock or uses the heap in the child.
+ *
+ * In the parent the setenv family goes to libc, inside the gate of
+ * env.c: it waits while a rerouted child runs in a process with other
+ * threads, so that the parent can tell the child's writes to environ
+ * from another thread's. */
+#include <errno.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+
+#include "shim.h"
+#include "lockfree.h"
+
+extern char **environ;
+#define G shim_guard
+
+/* ---- the arena: blocks mmap'd by the child, unmapped by the parent ---- */
+struct block {
+	struct block *next;
+	size_t size, used;
+};
+
+static void *alloc(size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	struct block *b = G.arena;
+	if (!b || b->size - b->used < n) {
+		size_t size = n + sizeof *b + 64 * 1024;
+		b = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (b == MAP_FAILED)
+			return NULL;
+		b->next = G.arena;
+		b->size = size;
+		b->used = (sizeof *b + 15) & ~(size_t)15;
+		G.arena = b;
+	}
+	void *p = (char *)b + b->used;
+	b->used += n;
+	return p;
+}
+
+void shim_guard_parent_cleanup(void)
+{
+	for (struct block *b = G.arena, *next; b; b = next) {
+		next = b->next;
+		munmap(b, b->size);
+	}
+	G = (struct shim_guard){ 0 };
+}
+
+/* ---- the child's view ---- */
+static char **view(void)
+{
+	return G.env && G.env_base == environ ? G.env : environ;
+}
+
+char *const *shim_guard_exec_env(char *const *envp)
+{
+	return G.env && envp == G.env_base ? G.env : envp;
+}
+
+static ssize_t find(char **env, const char *name, size_t len)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], name, len) && env[i][len] == '=')
+			return (ssize_t)i;
+	return -1;
+}
+
+static char *lookup(const char *name)
+{
+	char **env = view();
+	size_t len = strlen(name);
+	if (!len || strchr(name, '='))
+		return NULL;
+	ssize_t i = find(env, name, len);
+	return i >= 0 ? env[i] + len + 1 : NULL;
+}
+
+const char *shim_guard_path(void)
+{
+	return lookup("PATH");
+}
+
+/* A private copy of the current environment, made at the first change. */
+static int env_copy(void)
+{
+	if (G.env && G.env_base == environ)
+		return 0;
+	char **base = environ;
+	size_t n = 0;
+	while (base && base[n])
+		n++;
+	char **e = alloc((n + 16) * sizeof *e);
+	if (!e)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		e[i] = base[i];
+	e[n] = NULL;
+	G.env = e;
+	G.env_base = base;
+	G.env_len = n;
+	G.env_cap = n + 16;
+	return 0;
+}
+
+static int env_put(char *entry, size_t name_len, bool overwrite)
+{
+	ssize_t i = find(G.env, entry, name_len);
+	if (i >= 0) {
+		if (overwrite)
+			G.env[i] = entry;
+		return 0;
+	}
+	if (G.env_len + 1 >= G.env_cap) {
+		char **e = alloc(G.env_cap * 2 * sizeof *e);
+		if (!e) {
+			errno = ENOMEM;
+			return -1;
+		}
+		memcpy(e, G.env, (G.env_len + 1) * sizeof *e);
+		G.env = e;
+		G.env_cap *= 2;
+	}
+	G.env[G.env_len++] = entry;
+	G.env[G.env_len] = NULL;
+	return 0;
+}
+
+static bool bad_name(const char *name)
+{
+	return !name || !*name || strchr(name, '=');
+}
+
+/* ---- the interposed functions ---- */
+SHIM_EXPORT char *getenv(const char *name)
+{
+	if (SHIM_IN_CHILD)
+		return lookup(name);
+	char *(*next)(const char *) = real.getenv;
+	if (__builtin_expect(!next, 0)) /* before start-up has resolved it */
+		next = shim_next_getenv();
+	return next(name);
+}
+
+SHIM_EXPORT char *secure_getenv(const char *name)
+{
+	if (SHIM_IN_CHILD)
+		return getauxval(AT_SECURE) ? NULL : lookup(name);
+	return REAL(secure_getenv)(name);
+}
+
+SHIM_EXPORT int setenv(const char *name, const char *value, int overwrite)
+{
+	if (!SHIM_IN_CHILD) {
+		int (*next)(const char *, const char *, int) = REAL(setenv);
+		shim_env_enter();
+		int r = next(name, value, overwrite);
+		shim_env_leave();
+		return r;
+	}
+	if (bad_name(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	size_t nl = strlen(name), vl = strlen(value);
+	char *entry;
+	if (env_copy() || !(entry = alloc(nl + vl + 2))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(entry, name, nl);
+	entry[nl] = '=';
+	memcpy(entry + nl + 1, value, vl + 1);
+	return env_put(entry, nl, overwrite != 0);
+}
+
+SHIM_EXPORT int unsetenv(const char *name)
+{
+	if (!SHIM_IN_CHILD) {
+		int (*next)(const char *) = REAL(unsetenv);
+		shim_env_enter();
+		int r = next(name);
+		shim_env_leave();
+		return r;
+	}
+	if (bad_name(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (env_copy()) {
+		errno = ENOMEM;
+		return -1;
+	}
+	size_t nl = strlen(name);
+	ssize_t i;
+	while ((i = find(G.env, name, nl)) >= 0) {
+		memmove(&G.env[i], &G.env[i + 1], (G.env_len - (size_t)i) * sizeof *G.env);
+		G.env_len--;
+	}
+	return 0;
+}
+
+SHIM_EXPORT int putenv(char *string)
+{
+	if (!SHIM_IN_CHILD) {
+		int (*next)(char *) = REAL(putenv);
+		shim_env_enter();
+		int r = next(string);
+		shim_env_leave();
+		return r;
+	}
+	const char *eq = strchr(string, '=');
+	if (!eq) /* glibc: "NAME" alone removes NAME */
+		return unsetenv(string);
+	if (env_copy()) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return env_put(string, (size_t)(eq - string), true);
+}
+
+SHIM_EXPORT int clearenv(void)
+{
+	if (!SHIM_IN_CHILD) {
+		int (*next)(void) = REAL(clearenv);
+		shim_env_enter();
+		int r = next();
+		shim_env_leave();
+		return r;
+	}
+	if (env_copy())
+		return -1;
+	G.env_len = 0;
+	G.env[0] = NULL;
+	return 0;
+}
+
+/* ---- a real fork inside the child ---- */
+void shim_guard_nested_child(void)
+{
+	/* An ordinary process with its own memory: the environment the
+	 * child built becomes its environ, the mask it asked for its mask. */
+	environ = view();
+	sigset_t m = G.want_mask;
+	G.active = 0;
+	G.arena = NULL;
+	shim_set_mask(&m);
+}

@@ -1,0 +1,139 @@
+/* Which site, if any, a fork() belongs to: the walk up the caller's
+ * stack.
+ *
+ * Rules (design.md, "a signal handler that forks"):
+ *   - a fork belongs to a site only through the site's own direct call
+ *     chain: the site is at most `depth` frames above fork() (fork()'s
+ *     caller is frame 1), and every frame in between runs code of the
+ *     site's own object. A fork made by a callback the site called,
+ *     or by an interpreter the site re-entered, is further away;
+ *   - a signal frame ends the walk: what lies above it was interrupted,
+ *     it is not the fork's call chain;
+ *   - the innermost decisive frame decides: walking up from fork(), the
+ *     first frame that is a site (within its depth) or lies in a deny
+ *     object settles the matter; what lies further up never runs in the
+ *     child of a site below it.
+ *
+ * The unwinder is libgcc's, linked into the library (libgcc_eh, hidden):
+ * no dlopen of libgcc_s at a fork, and its frame lookup takes no lock
+ * but the loader's list lock that dl_iterate_phdr takes briefly (or
+ * none, with glibc's _dl_find_object). It does not allocate: nothing
+ * registers frames with this private copy, so it never builds the
+ * sorted tables that would. */
+#include <string.h>
+#include <unwind.h>
+
+#include "shim.h"
+#include "lockfree.h"
+
+/* Our own fork(), not whichever the program binds: its frame is where
+ * the walk starts counting. */
+extern pid_t shim_fork_entry(void) __attribute__((visibility("hidden")));
+
+#ifdef __ARM_EABI_UNWINDER__
+/* The Arm EHABI unwinder has no _Unwind_GetIP function (a macro over
+ * _Unwind_VRS_Get in libgcc's unwind-arm-common.h) and its
+ * _Unwind_GetCFA gave 3, not an address, in the backtrace callback.
+ * pc is r15 less the Thumb bit; the frame's sp (r13) is the bottom of
+ * the frame, as the CFA is elsewhere. EHABI marks no signal frames. */
+static uint32_t arm_core_reg(struct _Unwind_Context *ctx, uint32_t regno)
+{
+	uint32_t v = 0;
+	_Unwind_VRS_Get(ctx, _UVRSC_CORE, regno, _UVRSD_UINT32, &v);
+	return v;
+}
+#define FRAME_IP(ctx, sig) (*(sig) = 0, (uintptr_t)(arm_core_reg(ctx, 15) & ~(uint32_t)1))
+#define FRAME_CFA(ctx) ((uintptr_t)arm_core_reg(ctx, 13))
+#else
+#define FRAME_IP(ctx, sig) ((uintptr_t)_Unwind_GetIPInfo(ctx, sig))
+#define FRAME_CFA(ctx) ((uintptr_t)_Unwind_GetCFA(ctx))
+#endif
+
+struct state {
+	struct shim_walk *w;
+	const struct shim_site *sites;
+	int n, max;
+	bool past_fork;
+	const struct shim_site *matched;
+	uintptr_t pc[SHIM_MAX_SITE_DEPTH + 1]; /* frames 1.. of the chain */
+};
+
+/* Frames 1 .. depth-1 all run the site's object's code. */
+static bool direct_chain(const struct state *st, const struct shim_site *s, int depth)
+{
+	for (int i = 1; i < depth; i++)
+		if (st->pc[i] < s->obj_start || st->pc[i] >= s->obj_end)
+			return false;
+	return true;
+}
+
+/* libgcc hands each callback the IP of frame N with the CFA of frame
+ * N-1 (its callee), i.e. the bottom of frame N: the top of a matched
+ * site's frame is the CFA given with the frame after it. */
+static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
+{
+	struct state *st = arg;
+	struct shim_walk *w = st->w;
+	int signal_frame = 0;
+	uintptr_t ip = FRAME_IP(ctx, &signal_frame), cfa = FRAME_CFA(ctx);
+	if (st->matched) {
+		w->site_top = cfa;
+		return _URC_END_OF_STACK;
+	}
+	if (!ip)
+		return _URC_END_OF_STACK;
+	uintptr_t fn = (uintptr_t)_Unwind_GetRegionStart(ctx);
+	if (!st->past_fork) {
+		st->past_fork = fn == (uintptr_t)shim_fork_entry;
+		return _URC_NO_REASON;
+	}
+	int depth = ++w->frames;
+	w->last_cfa = cfa;
+	if (signal_frame) { /* interrupted here: the rest is not our chain */
+		w->verdict = WALK_SIGNAL;
+		return _URC_END_OF_STACK;
+	}
+	/* a return address points after its call: step back into it */
+	uintptr_t pc = ip - 1;
+	if (depth <= SHIM_MAX_SITE_DEPTH)
+		st->pc[depth] = pc;
+	for (int i = 0; i < st->n; i++) {
+		const struct shim_site *s = &st->sites[i];
+		if (!(s->flags & SITE_BY_START ? fn == s->start : pc - s->start < s->end - s->start))
+			continue;
+		if (s->flags & SITE_DENY) {
+			w->verdict = WALK_DENY;
+			return _URC_END_OF_STACK;
+		}
+		if (depth <= s->depth && direct_chain(st, s, depth)) {
+			st->matched = s;
+			w->site = *s;
+			w->verdict = WALK_SITE;
+			return _URC_NO_REASON; /* one more frame: the site's top */
+		}
+	}
+	return depth >= st->max ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+/* Fills *w; returns 0, or -1 when the stack could not be walked past
+ * fork() itself. `max` bounds the frames looked at above fork(). */
+int shim_walk(struct shim_walk *w, const struct shim_site *sites, int n, int max)
+{
+	memset(w, 0, sizeof *w);
+	struct state st = { .w = w, .sites = sites, .n = n, .max = max };
+	_Unwind_Backtrace(frame, &st);
+	return st.past_fork && w->last_cfa ? 0 : -1;
+}
+
+/* The unwinder's first use initialises its register table (a
+ * pthread_once of its own); do it at start-up, not inside a fork. */
+static _Unwind_Reason_Code nothing(struct _Unwind_Context *ctx, void *arg)
+{
+	(void)ctx, (void)arg;
+	return _URC_END_OF_STACK;
+}
+
+void shim_walk_init(void)
+{
+	_Unwind_Backtrace(nothing, NULL);
+}
