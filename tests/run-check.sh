@@ -36,6 +36,9 @@ run_runner() { # name preload
 	fi
 }
 
+echo "== rules: the fork path and the children's code"
+tests/rules.sh "$B" || failed=1
+
 run_runner linked ""
 run_runner preloaded "$PRELOAD"
 
@@ -67,6 +70,8 @@ echo "== deploy: the vforkshim command, systemd drop-ins, gdb, install, man page
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/deploy.sh || failed=1
 echo "== runtimes"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/runtimes.sh || failed=1
+echo "== concurrency: the child invisible to threads, signal handlers and the loader"
+LIB="$LIB" LOGS="$LOGS" timeout 900 tests/concurrency.sh || failed=1
 echo "== reliability (short; make check-reliability runs the whole)"
 LIB="$LIB" LOGS="$LOGS" timeout 900 tests/reliability/run.sh --quick || failed=1
 

@@ -24,15 +24,29 @@ $(T)/check_linked: $(SUITES) tests/check_config.c $(OBJS) | deps
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(CHECK_CFLAGS) -DLINKED -o $@ \
 		$(SUITES) tests/check_config.c $(OBJS) $(CHECK_LIBS) -ldl -lpthread
 
+# -rdynamic: the tests name the programs' own functions as user sites
 $(T)/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< -lpthread
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -rdynamic -o $@ $< -lpthread -ldl
+
+# Plugins the concurrency tests load and unload (tests/plugins/): the
+# reload pair is one source, built twice with the same code layout.
+PLUGINS := $(T)/plugins/libwaiter.so $(T)/plugins/libreload_a.so $(T)/plugins/libreload_b.so
+$(T)/plugins/libwaiter.so: tests/plugins/waiter.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
+$(T)/plugins/libreload_a.so: tests/plugins/reload.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -fPIC -Wl,-soname,libreload_a.so -o $@ $<
+$(T)/plugins/libreload_b.so: tests/plugins/reload.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -fPIC -DCHILD_EXECS=0 -Wl,-soname,libreload_b.so -o $@ $<
 
 REL_PROGS := $(patsubst tests/reliability/%.c,$(T)/reliability/%,$(wildcard tests/reliability/*.c))
 
 $(T)/reliability/%: tests/reliability/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< -lpthread
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -rdynamic -o $@ $< -lpthread -ldl
 
 # exports its getenv, so that the preloaded shim's calls reach it
 $(T)/reliability/secure_probe: tests/reliability/secure_probe.c
@@ -43,14 +57,14 @@ $(T)/reliability/secure_probe: tests/reliability/secure_probe.c
 # sources compiled into them (not the library: its interposed exit,
 # setenv and exec family have no place in a fuzzer).
 FUZZ_CC ?= clang-14
-FUZZ_SRCS := shim/config.c shim/log.c shim/sites.c shim/vfork_callers.c shim/decisions.c
+FUZZ_SRCS := shim/config.c shim/log.c shim/site_list.c shim/decisions.c
 FUZZ := $(B)/fuzz/fuzz_config $(B)/fuzz/fuzz_sites
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) shim/shim.h | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -std=gnu11 -Wall -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $< $(FUZZ_SRCS) -ldl -lpthread
 
-test-bins: $(LIB) $(T)/check_preloaded $(T)/check_linked $(PROGS) $(REL_PROGS) $(FUZZ)
+test-bins: $(LIB) $(T)/check_preloaded $(T)/check_linked $(PROGS) $(PLUGINS) $(REL_PROGS) $(FUZZ)
 
 check: test-bins
 	@tests/run-check.sh

@@ -77,5 +77,6 @@ int main(int argc, char **argv)
 		pthread_join(c[i], NULL);
 	printf("%d of %d spawns from 4 threads returned the right output (%zu MiB held, malloc churning)\n",
 	       good[0] + good[1] + good[2] + good[3], 4 * per_thread, mib);
+	free(mem);
 	return 0;
 }

@@ -1,0 +1,125 @@
+#!/bin/bash
+# The rerouted child must be invisible to the parent's other threads, to
+# its signal handlers and to the dynamic loader (issue 15). Each check
+# runs a program with and without the shim and compares what it prints;
+# the stats line says what was rerouted and what declined, and why.
+# Every case here failed before issue 15's fixes; its number in the
+# issue's table is in brackets.
+. "$(dirname "$0")/lib.sh"
+T=$LOGS/concurrency
+mkdir -p "$T"
+PL=$B/tests/plugins
+R=$PWD/$P/report
+
+# both ENV... -- CMD...: CMD without the shim (base), then preloaded with
+# VFORKSHIM=1 and ENV (out, err), each within a watchdog
+both() {
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	timeout 120 "$@" > "$LOGS/base" 2> "$LOGS/base.err"
+	timeout 120 env VFORKSHIM=1 VFORKSHIM_STATS=1 "${envs[@]}" LD_PRELOAD="$PRELOAD" "$@" > "$LOGS/out" 2> "$LOGS/err"
+	rc=$?
+}
+stats() { # KEY...: their values, slash separated
+	local v=() k
+	for k in "$@"; do v+=("$(stat_of "$k")"); done
+	(IFS=/; echo "${v[*]}")
+}
+
+echo "== the environment"
+both VFORKSHIM_SITES=spawn_execve -- "$P/env_race" race 400
+check "[1] setenv in a thread while a site's child execs with its own envp: no crash, the environment as the setter left it (exit $rc)" \
+	test "$rc/$(same && echo same)" = 0/same
+check "    rerouted, or declined while a setenv ran (rerouted+busy = 400, rerouted > 0: $(stats fork_rerouted fallback_busy))" \
+	test "$(( $(stat_of fork_rerouted) + $(stat_of fallback_busy) ))/$(( $(stat_of fork_rerouted) > 0 ))" = 400/1
+both VFORKSHIM_SITES=spawn_setenv -- "$P/env_race" child-setenv
+check "[8] a child's setenv reaches the program it execs with environ or none, and its getenv; not the parent" same
+check "    3 rerouted" test "$(stat_of fork_rerouted)" = 3
+both VFORKSHIM_SITES=spawn_assign -- "$P/env_race" writer 100
+check "    a user site whose child assigns environ, with a reader thread: the parent's environ intact" same
+check "    learned after the first: one warning, the other 99 declined ($(stats fork_rerouted fallback_threads))" \
+	test "$(stats fork_rerouted fallback_threads)/$(grep -c 'assigned environ while other threads' "$LOGS/err")" = 1/99/1
+
+# libuv, built in (Node) and Debian's shared one: the child assigns
+# environ when given an environment, as Node always does.
+if pkg-config --exists libuv 2>/dev/null &&
+	cc -O2 -o "$T/uv_env" tests/embed/uv_env.c $(pkg-config --cflags --libs libuv) -lpthread 2> "$T/uv.err"; then
+	both -- "$T/uv_env" alone 20
+	check "[2] libuv, no other thread: output as without the shim, the parent's environ intact" same
+	check "    all 20 rerouted at uv_spawn" test "$(stats fork_rerouted fallback_threads)" = 20/0
+	both -- "$T/uv_env" threads 20
+	check "[2] libuv with a thread reading the environment: it never sees a child's" same
+	check "    all 20 declined: the child assigns environ (fallback_threads=$(stat_of fallback_threads))" \
+		test "$(stats fork_rerouted fallback_threads)" = 0/20
+else
+	bad "libuv's headers (libuv1-dev, from scripts/install-deps) or its build: $(head -c 300 "$T/uv.err" 2>/dev/null)"
+fi
+
+echo "== the dynamic loader"
+both VFORKSHIM_SITES=spawn_true -- "$P/loader_lock" dlopen "$PL/libwaiter.so"
+check "[3] a fork (no site) while another thread holds the loader's lock in a plugin's constructor: no hang (exit $rc)" \
+	test "$rc/$(same && echo same)" = 0/same
+both VFORKSHIM_SITES=spawn_true -- "$P/loader_lock" dlclose "$PL/libwaiter.so"
+check "[3] the first rerouted child while another thread holds it in a plugin's destructor: no hang (exit $rc)" \
+	test "$rc/$(same && echo same)" = 0/same
+check "    the dlclose one rerouted: the child found execve resolved" test "$(stat_of fork_rerouted)" = 1
+both VFORKSHIM_SITES=libreload_a.so:spawn_it -- "$P/plugin_reload" "$PL/libreload_a.so" "$PL/libreload_b.so"
+if grep -q '^skip:' "$LOGS/base"; then
+	echo "$(cat "$LOGS/base")"
+else
+	check "[7] a site's plugin unloaded, another loaded at its address: the newcomer's fork stays real" same
+	check "    A's rerouted, B's real ($(stats fork_rerouted fork_real))" test "$(stats fork_rerouted fork_real)" = 1/1
+fi
+
+echo "== signal handlers"
+both VFORKSHIM_SITES=site_run -- "$P/signal_fork" 3
+check "[4] a handler's fork while a site waits further up the stack: real, its write stays in its own memory" same
+check "    3 site forks rerouted, 3 handler forks real" test "$(stats fork_rerouted fork_real)" = 3/3
+both VFORKSHIM_SITES=site_run/8 -- "$P/signal_fork" 3
+check "[4] the same with the site allowed 8 frames deep: the signal frame ends the walk" same
+check "    the handler's forks counted as fallback_signal" test "$(stats fork_rerouted fallback_signal)" = 3/3
+
+echo "== what the exec'd program starts with"
+both VFORKSHIM_SITES=spawn_report -- "$P/exec_edges" sigs "$R"
+check "[6] signals 32 and 33 not left ignored, the mask as after fork+exec" same
+check "    rerouted" test "$(stat_of fork_rerouted)" = 1
+both VFORKSHIM_FORK=all -- "$P/exec_edges" execveat "$R"
+check "[11] execveat in a rerouted child: the mask and the environment as after fork+exec" same
+check "    rerouted" test "$(stat_of fork_rerouted)" = 1
+both VFORKSHIM_FORK=all -- "$P/exec_edges" return
+check "[12] a child that returns from main (fork=all): no atexit handler in it, the parent's runs, its stats line too" \
+	test "$(cat "$LOGS/out")/$(stat_of fork_rerouted)" = "child status 3
+atexit handler ran in the parent/1"
+
+echo "== runtimes"
+if have node; then
+	both -- node tests/embed/node_share_env.js 40
+	check "[1][2] Node: a worker on SHARE_ENV sets and reads variables while main spawns with an env: same results" same
+	check "    every spawn declined, uv_spawn's child assigns environ ($(stats fork_rerouted fallback_threads))" \
+		test "$(stats fork_rerouted fallback_threads)" = 0/40
+fi
+if have perl; then
+	both -- perl tests/embed/perl_alarm.pl
+	check "[4] Perl: \$SIG{ALRM} forks a worker while system() waits: its write stays in its own memory" same
+	check "    system rerouted, the handler's fork real ($(stats fork_rerouted fork_real))" \
+		test "$(stats fork_rerouted fork_real)" = 1/1
+	both -- perl tests/embed/perl_list_open.pl
+	check "[5] Perl: list-form pipe opens with undef, an object and FATAL warnings: no warning, side effect or die in the parent" same
+	check "    not a site: all 4 real ($(stats fork_rerouted fork_real))" test "$(stats fork_rerouted fork_real)" = 0/4
+fi
+if have java && have javac; then
+	javac -d "$T" tests/embed/EnvSame.java
+	both VFORKSHIM_FORK=all -- java -cp "$T" EnvSame
+	check "[9] Java under fork=all: an inherited environment and an explicit copy reach the child alike" same
+	check "    the JVM's environment lacks VFORKSHIM_FORK, its children's too" \
+		grep -q 'VFORKSHIM_FORK in children: 0' "$LOGS/out"
+fi
+
+echo "== torture (short; make check-reliability runs it longer)"
+both VFORKSHIM_SITES=torture_spawn -- "$B/tests/reliability/torture" "$(N 60)" "$PWD/$PL/libreload_b.so"
+check "spawners, setenv, getenv, dlopen/dlclose, malloc, localtime, getaddrinfo and forking signal handlers: same results (exit $rc)" \
+	test "$rc/$(same && echo same)" = 0/same
+check "    rerouted children among them ($(stats fork_rerouted fallback_busy))" test "$(stat_of fork_rerouted)" -gt 0 2>/dev/null
+
+summary concurrency
