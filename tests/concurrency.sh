@@ -108,6 +108,18 @@ if have perl; then
 	check "[5] Perl: list-form pipe opens with undef, an object and FATAL warnings: no warning, side effect or die in the parent" same
 	check "    not a site: all 4 real ($(stats fork_rerouted fork_real))" test "$(stats fork_rerouted fork_real)" = 0/4
 fi
+if have ruby; then
+	both -- ruby tests/embed/ruby_threads.rb 20
+	check "Ruby: threads set ENV, call localtime, getaddrinfo and allocate while two others spawn: same results" same
+	if [ "$(id -u)" = 0 ]; then
+		check "    as root every spawn rerouted ($(stats fork_rerouted fork_real))" test "$(stats fork_rerouted fork_real)" = 80/0
+	fi
+fi
+if have perl && perl -Mthreads -e 1 2>/dev/null; then
+	both -- perl tests/embed/perl_threads.pl 20
+	check "Perl: ithreads set %ENV, call localtime and getaddrinfo while main runs system(): same results" same
+	check "    every system() rerouted ($(stats fork_rerouted fork_real))" test "$(stats fork_rerouted fork_real)" = 40/0
+fi
 if have java && have javac; then
 	javac -d "$T" tests/embed/EnvSame.java
 	both VFORKSHIM_FORK=all -- java -cp "$T" EnvSame
@@ -118,7 +130,7 @@ fi
 
 echo "== torture (short; make check-reliability runs it longer)"
 both VFORKSHIM_SITES=torture_spawn -- "$B/tests/reliability/torture" "$(N 60)" "$PWD/$PL/libreload_b.so"
-check "spawners, setenv, getenv, dlopen/dlclose, malloc, localtime, getaddrinfo and forking signal handlers: same results (exit $rc)" \
+check "spawners beside setenv, getenv, dlopen/dlclose, malloc, localtime, getaddrinfo and a signal handler: same results (exit $rc)" \
 	test "$rc/$(same && echo same)" = 0/same
 check "    rerouted children among them ($(stats fork_rerouted fallback_busy))" test "$(stat_of fork_rerouted)" -gt 0 2>/dev/null
 

@@ -48,6 +48,46 @@ check "soak: the stats add up (fork_rerouted=$(rstat fork_rerouted) spawn_engine
 	"$(val fork)/$(( $(val system) + $(val popen) + $(val posix_spawn) ))/0/0"
 echo "soak $line" >> "$figures"
 
+echo "== concurrency torture: rerouted children while other threads use everything they could see"
+cspawns=2000 rtn=300
+[ $quick = 1 ] && cspawns=$(N 100) rtn=30
+# cmp_run NAME SITES CMD...: the run without the shim, then with it
+cmp_run() {
+	local name=$1 sites=$2
+	shift 2
+	timeout 900 "$@" > "$LOGS/base" 2> "$LOGS/base.err"
+	rshim 900 ${sites:+VFORKSHIM_SITES=$sites} -- "$@"
+	rc=$?
+}
+cmp_run torture torture_spawn "$R/torture" "$cspawns" "$PWD/$B/tests/plugins/libreload_b.so"
+check "torture: 4 x $cspawns spawns (a user site) beside setenv, getenv, dlopen/dlclose, malloc, localtime, getaddrinfo and a signal handler: same results (exit $rc)" \
+	test "$rc/$(same && echo same)" = 0/same
+check "  rerouted $(rstat fork_rerouted), declined busy $(rstat fallback_busy)" \
+	test "$(rstat fork_rerouted)" -gt 0 2>/dev/null
+echo "torture $((4 * cspawns)) spawns, $(rstat fork_rerouted) rerouted, $(rstat fallback_busy) declined busy" >> "$figures"
+if have ruby; then
+	cmp_run ruby "" ruby tests/embed/ruby_threads.rb "$rtn"
+	check "torture, Ruby: $((4 * rtn)) spawns beside threads on ENV, localtime, getaddrinfo, allocation: same results (rerouted $(rstat fork_rerouted))" same
+fi
+if have perl && perl -Mthreads -e 1 2>/dev/null; then
+	cmp_run perl "" perl tests/embed/perl_threads.pl "$rtn"
+	check "torture, Perl: $((2 * rtn)) system() beside ithreads on %ENV, localtime, getaddrinfo: same results (rerouted $(rstat fork_rerouted))" \
+		test "$(same && echo same)/$(rstat fork_rerouted)" = "same/$((2 * rtn))"
+fi
+if have node; then
+	cmp_run node "" node tests/embed/node_share_env.js "$rtn"
+	check "torture, Node: $rtn spawns beside a SHARE_ENV worker: same results, every one declined ($(rstat fallback_threads))" \
+		test "$(same && echo same)/$(rstat fork_rerouted)/$(rstat fallback_threads)" = "same/0/$rtn"
+fi
+for i in 1 2 3 4 5; do
+	cmp_run reload libreload_a.so:spawn_it "$P/plugin_reload" "$PWD/$B/tests/plugins/libreload_a.so" "$PWD/$B/tests/plugins/libreload_b.so"
+	same || break
+done
+check "torture: a site's plugin reloaded at its address, 5 times: the newcomer's fork always real" same
+cmp_run signal site_run/8 "$P/signal_fork" 20
+check "torture: 20 signal handlers forking while a site waits: every fork theirs, real (signal $(rstat fallback_signal))" \
+	test "$(same && echo same)/$(rstat fallback_signal)" = same/20
+
 echo "== injected faults: the same results as libc"
 for e in EPERM ENOSYS EINVAL; do
 	"$P/seccomp_spawn" "$e" > "$LOGS/base" 2>&1
