@@ -151,6 +151,7 @@ bool shim_object_sym(const struct shim_object *o, const char *name, uintptr_t *s
 {
 	if (!lookup(o, name, STT_FUNC, start, size))
 		return false;
+	*start = SHIM_CODE(*start);
 	if (!*size)
 		*size = 1;
 	return true;

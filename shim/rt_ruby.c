@@ -6,14 +6,15 @@
  * IO.popen) from retry_fork_async_signal_safe, a static function that
  * calls vfork() instead whenever the process is unprivileged: its child
  * is written for shared memory. It has no symbol; vfork_callers.c finds
- * it in libruby's machine code (x86_64), and it calls fork() itself
- * (depth 1). rb_fork_async_signal_safe, exported for extensions (pty),
- * reaches it two frames up (depth 3). */
+ * it in libruby's machine code (x86_64); it calls fork() itself, or
+ * through rb_fork() where that is not inlined (depth 2).
+ * rb_fork_async_signal_safe, exported for extensions (pty), reaches it
+ * two frames up (depth 3, or 4 with rb_fork). */
 #include "shim.h"
 #include "lockfree.h"
 
 static const struct shim_site_def sites[] = {
-	{ "rb_fork_async_signal_safe", 3, 0 },
+	{ "rb_fork_async_signal_safe", 4, 0 },
 	{ NULL, 0, 0 },
 };
 
@@ -41,7 +42,7 @@ static void find(const struct shim_object *o)
 		seen[k].n = shim_vfork_callers(o, seen[k].starts, 4);
 	}
 	for (int i = 0; i < seen[k].n; i++)
-		shim_site_add(o, seen[k].starts[i], seen[k].starts[i] + 1, "libruby:vfork-caller", 1, SITE_BY_START);
+		shim_site_add(o, seen[k].starts[i], seen[k].starts[i] + 1, "libruby:vfork-caller", 2, SITE_BY_START);
 }
 
 SHIM_RUNTIME(rt_ruby) = { "ruby", sites, find };

@@ -307,6 +307,13 @@ struct shim_runtime {
 	 * op tables): reported with shim_site_add */
 	void (*find)(const struct shim_object *o);
 };
+/* A code address without the Thumb bit (Arm): how the unwinder reports
+ * a function's start, and how its symbol's value must be read. */
+#ifdef __arm__
+#define SHIM_CODE(a) ((uintptr_t)(a) & ~(uintptr_t)1)
+#else
+#define SHIM_CODE(a) ((uintptr_t)(a))
+#endif
 #define SHIM_RUNTIME(var)                                                  \
 	static const struct shim_runtime var;                              \
 	__attribute__((used, section("shim_rt"))) static const struct shim_runtime *const var##_ptr = &var; \
@@ -341,7 +348,8 @@ int shim_walk(struct shim_walk *w, const struct shim_site *sites, int n, int max
 struct shim_user_site {
 	char object[128], symbol[128], label[260];
 	unsigned char depth;
-	bool writes_environ; /* learned: its child assigned environ */
+	int writes_environ; /* learned: its child assigned environ (an int:
+			       word-sized atomics everywhere, riscv64 too) */
 };
 int shim_sites_parse(const char *list);
 void shim_sites_reset(void); /* tests */

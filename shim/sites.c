@@ -38,7 +38,7 @@ static struct {
 } table;
 static pthread_mutex_t rebuild_lock = PTHREAD_MUTEX_INITIALIZER;
 static char program[PATH_MAX]; /* the main program's path: its dlpi_name is "" */
-static bool fork_all_writes_environ; /* learned under fork=all */
+static int fork_all_writes_environ; /* learned under fork=all */
 
 /* The runtimes: every rt_*.c puts a pointer to its description in the
  * section shim_rt (SHIM_RUNTIME); the linker gives its bounds. */
@@ -210,9 +210,9 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
  * on: declined while other threads could see it. */
 void shim_sites_learn_environ(const struct shim_walk *w, bool threaded)
 {
-	bool *flag = w->verdict == WALK_SITE ? (w->site.user >= 0 ? &shim_user_site(w->site.user)->writes_environ : NULL)
+	int *flag = w->verdict == WALK_SITE ? (w->site.user >= 0 ? &shim_user_site(w->site.user)->writes_environ : NULL)
 					     : &fork_all_writes_environ;
-	if (!flag || __atomic_exchange_n(flag, true, __ATOMIC_RELAXED))
+	if (!flag || __atomic_exchange_n(flag, 1, __ATOMIC_RELAXED))
 		return;
 	shim_log(threaded ? LOG_WARN : LOG_INFO,
 		 "the child of a fork rerouted at %s assigned environ%s; from now on such forks stay real while the process has other threads",

@@ -82,9 +82,9 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 	}
 	if (!ip)
 		return _URC_END_OF_STACK;
-	uintptr_t fn = (uintptr_t)_Unwind_GetRegionStart(ctx);
+	uintptr_t fn = SHIM_CODE(_Unwind_GetRegionStart(ctx));
 	if (!st->past_fork) {
-		st->past_fork = fn == (uintptr_t)shim_fork_entry;
+		st->past_fork = fn == SHIM_CODE(shim_fork_entry);
 		return _URC_NO_REASON;
 	}
 	int depth = ++w->frames;
