@@ -24,15 +24,16 @@ REPRODUCE="scripts/bench/runtimes.sh $COUNT $SIZES"
 bench() {
 	local name=$1; shift
 	command -v "$1" >/dev/null || { echo "| $name | skipped: $1 not installed | | | | |"; return; }
-	local without with rer real
+	local without with rer real thr
 	without=$("$@" | tail -n 1)
 	rm -f "$DATA/stats.log"
 	with=$(shim "$@" | tail -n 1)
-	rer=$(last_stat fork_rerouted) real=$(last_stat fork_real)
+	rer=$(last_stat fork_rerouted) real=$(last_stat fork_real) thr=$(last_stat fallback_threads)
 	read -r a rss <<<"$without"
 	read -r b _ <<<"$with"
-	awk -v n="$name" -v a="$a" -v b="$b" -v rss="$rss" -v rer="${rer:-0}" -v real="${real:-0}" 'BEGIN {
-		printf "| %s | %.1f | %.2f | %.2f | %.1fx | %s / %s |\n", n, rss / 1048576, a, b, a / b, rer, real }'
+	awk -v n="$name" -v a="$a" -v b="$b" -v rss="$rss" -v rer="${rer:-0}" -v real="${real:-0}" -v thr="${thr:-0}" 'BEGIN {
+		why = thr > 0 ? sprintf(" (%d declined: threads)", thr) : ""
+		printf "| %s | %.1f | %.2f | %.2f | %.1fx | %s / %s%s |\n", n, rss / 1048576, a, b, a / b, rer, real, why }'
 	echo "$g $name|$a $b" >>"$DATA/runtimes.dat"
 }
 
@@ -94,6 +95,10 @@ for _ in range($COUNT): subprocess.run(['/bin/true'])
 print((time.monotonic() - t) * 1000 / $COUNT, re.search(r'VmRSS:\s*(\d+)', open('/proc/self/status').read())[1])"
 done
 echo
+echo "Node 20's spawns (libuv 1.46) and Java's FORK mode are declined: their children assign"
+echo "environ, which every thread reads, and both runtimes always run other threads"
+echo "(docs/sites.md); their forks stay real, \"declined: threads\" above."
+echo
 echo "Python's subprocess already uses vfork (CPython 3.10+) and Java's POSIX_SPAWN mode"
 echo "glibc's posix_spawn: neither copies the page tables, so the shim leaves them alone"
 echo "(no rerouted forks); they are the peers to match, measured at $first GiB only (their cost"
@@ -102,8 +107,8 @@ echo "is the cost of the children loading the library."
 echo
 
 big=$(awk '{ print $1 }' "$DATA/runtimes.dat" | sort -n | tail -n 1)
-echo "Targets:"
-for r in "node spawnSync" "ruby system" "perl system" "java FORK"; do
+echo "Targets (the runtimes whose spawns are rerouted):"
+for r in "ruby system" "perl system"; do
 	line=$(grep "^$big $r (" "$DATA/runtimes.dat" || true)
 	[ -n "$line" ] || { verdict 0 "$r at $big GiB: not run"; continue; }
 	read -r a b <<<"${line#*|}"
