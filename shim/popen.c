@@ -60,7 +60,9 @@ static int parse_mode(const char *mode, bool *read, bool *cloexec)
 }
 
 /* Returns the stream, NULL with errno set, or sets *declined when the
- * engine would not run: then nothing is left open. */
+ * engine would not run: then nothing is left open. The child's file
+ * actions are built in the engine's own form, not glibc's: popen needs
+ * no verified layout. */
 static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *declined)
 {
 	int fds[2];
@@ -70,9 +72,8 @@ static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *decl
 	int parent_end = rd ? 0 : 1, child_end = 1 - parent_end;
 	int child_fd = rd ? 1 : 0;
 	FILE *fp = NULL;
+	struct shim_fa *acts = NULL;
 	struct proc *pr = malloc(sizeof *pr);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
 
 	/* Already on the child's fd: move it, so that the dup2 below
 	 * clears FD_CLOEXEC in the child only. */
@@ -85,22 +86,29 @@ static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *decl
 	}
 	/* fwide: glibc's popen returns a byte-oriented stream (its
 	 * tst-popen checks); fdopen leaves the orientation undecided */
-	if (!pr || !(fp = fdopen(fds[parent_end], rd ? "r" : "w")) || fwide(fp, -1) >= 0 ||
-	    posix_spawn_file_actions_adddup2(&fa, fds[child_end], child_fd))
+	if (!pr || !(fp = fdopen(fds[parent_end], rd ? "r" : "w")) || fwide(fp, -1) >= 0)
 		goto fail;
 
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&chain_lock);
-	int ret = 0;
-	for (struct proc *p = chain; p && !ret; p = p->next) {
-		int fd = fileno(p->fp);
-		if (fd != child_fd)
-			ret = posix_spawn_file_actions_addclose(&fa, fd);
-	}
-	if (!ret) {
+	int n = 1, ret = ENOMEM;
+	for (struct proc *p = chain; p; p = p->next)
+		n++;
+	if ((acts = malloc((size_t)n * sizeof *acts))) {
+		n = 0;
+		acts[n++] = (struct shim_fa){ .kind = FA_DUP2, .fd = fds[child_end], .newfd = child_fd };
+		/* POSIX: the streams of earlier popen calls are closed */
+		for (struct proc *p = chain; p; p = p->next)
+			if (fileno(p->fp) != child_fd)
+				acts[n++] = (struct shim_fa){ .kind = FA_CLOSE, .fd = fileno(p->fp) };
 		char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
 		extern char **environ;
-		ret = shim_engine_spawn(&pr->pid, "/bin/sh", &fa, NULL, argv, environ, false);
+		bool clone_failed;
+		ret = shim_engine_spawn(&pr->pid, "/bin/sh", acts, n, NULL, argv, environ, false, &clone_failed);
+		if (clone_failed) { /* nothing created: libc's popen says what it says */
+			shim_engine_declined(R_RESOURCE);
+			ret = SHIM_DECLINED;
+		}
 	}
 	if (ret == 0) {
 		pr->fp = fp;
@@ -112,14 +120,14 @@ static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *decl
 		*declined = ret == SHIM_DECLINED;
 		goto fail;
 	}
-	posix_spawn_file_actions_destroy(&fa);
+	free(acts);
 	close(fds[child_end]);
 	if (!cloexec)
 		fcntl(fds[parent_end], F_SETFD, 0);
 	return fp;
 
 fail:
-	posix_spawn_file_actions_destroy(&fa);
+	free(acts);
 	close(fds[child_end]);
 	if (fp)
 		fclose(fp);

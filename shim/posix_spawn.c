@@ -1,6 +1,36 @@
 /* posix_spawn and posix_spawnp: the engine when the configuration asks
- * for it, else (or when the engine declines) the real functions. */
+ * for it, else (or when the engine declines) the real functions.
+ *
+ * The caller's file actions are read out of glibc's opaque structure
+ * into the engine's own form here, in the parent, only where the layout
+ * was verified (spawn_layout.c); elsewhere the call goes to libc. A
+ * clone that fails (EAGAIN, ENOMEM) is reported as posix_spawn reports
+ * it: its errno, nothing created. */
+#include <stdlib.h>
+
 #include "shim.h"
+
+static int engine(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+		  const posix_spawnattr_t *attr, char *const argv[], char *const envp[], bool use_path)
+{
+	int n = fa ? shim_fa_count(fa) : 0;
+	if (fa && !shim_fa_layout_ok()) {
+		shim_engine_declined(R_LAYOUT);
+		return SHIM_DECLINED;
+	}
+	struct shim_fa small[16], *acts = small;
+	if (n > 16 && !(acts = malloc((size_t)n * sizeof *acts))) {
+		shim_engine_declined(R_RESOURCE);
+		return SHIM_DECLINED;
+	}
+	for (int i = 0; i < n; i++)
+		shim_fa_get(fa, i, &acts[i]);
+	bool clone_failed;
+	int ret = shim_engine_spawn(pid, file, acts, n, attr, argv, envp, use_path, &clone_failed);
+	if (acts != small)
+		free(acts);
+	return ret;
+}
 
 static int shim_posix_spawn(pid_t *pid, const char *file,
 			    const posix_spawn_file_actions_t *fa,
@@ -10,7 +40,7 @@ static int shim_posix_spawn(pid_t *pid, const char *file,
 	shim_init();
 	int ret = SHIM_DECLINED;
 	if (cfg.enabled && shim_engine_wanted(true))
-		ret = shim_engine_spawn(pid, file, fa, attr, argv, envp, use_path);
+		ret = engine(pid, file, fa, attr, argv, envp, use_path);
 	if (ret == SHIM_DECLINED)
 		ret = (use_path ? real.posix_spawnp : real.posix_spawn)(pid, file, fa, attr, argv, envp);
 	return ret;

@@ -63,17 +63,22 @@ static int decline(enum shim_reason r, int saved_errno)
 	return SHIM_DECLINED;
 }
 
-int shim_engine_spawn(pid_t *pid, const char *file,
-		      const posix_spawn_file_actions_t *fa,
+void shim_engine_declined(enum shim_reason r)
+{
+	shim_count_fallback(r, false);
+}
+
+int shim_engine_spawn(pid_t *pid, const char *file, const struct shim_fa *acts, int nacts,
 		      const posix_spawnattr_t *attr, char *const argv[],
-		      char *const envp[], bool use_path)
+		      char *const envp[], bool use_path, bool *clone_failed)
 {
 	int saved_errno = errno;
 	struct shim_child_args a = { .file = file, .argv = argv, .envp = envp,
-				.use_path = use_path, .fa = fa };
+				     .use_path = use_path, .acts = acts, .nacts = nacts };
+	*clone_failed = false;
 	if (__atomic_load_n(&refused, __ATOMIC_RELAXED))
 		return decline(R_REFUSED, saved_errno);
-	if ((fa && !shim_fa_layout_ok()) || !read_attr(&a, attr))
+	if (!read_attr(&a, attr))
 		return decline(R_LAYOUT, saved_errno);
 	if (use_path)
 		a.path_env = getenv("PATH");
@@ -129,8 +134,12 @@ int shim_engine_spawn(pid_t *pid, const char *file,
 				 strerror(ec));
 		return decline(R_REFUSED, saved_errno);
 	}
-	STAT_INC(spawn_engine);
 	errno = saved_errno;
+	if (child <= 0) { /* EAGAIN, ENOMEM: nothing was created */
+		*clone_failed = true;
+		return ec;
+	}
+	STAT_INC(spawn_engine);
 	if (ec == 0 && pid)
 		*pid = child;
 	return ec;

@@ -18,6 +18,16 @@
 #include "shim.h"
 #include "lockfree.h"
 
+/* glibc declares it from 2.34; the kernel has had it since 5.9, under
+ * the same number on every architecture (asm-generic numbering). */
+#ifndef SYS_close_range
+#ifdef __NR_close_range
+#define SYS_close_range __NR_close_range
+#else
+#define SYS_close_range 436
+#endif
+#endif
+
 /* Keeps the error pipe out of the way of a file action that targets
  * its descriptor number: that number was free in the caller, so the
  * action means a new descriptor there. */
@@ -153,13 +163,9 @@ __attribute__((no_sanitize_address)) int shim_engine_child(void *p)
 	     syscall(SHIM_SYS_setresgid, -1, getgid(), -1) != 0))
 		goto fail;
 
-	int n = shim_fa_count(a->fa);
-	for (int i = 0; i < n; i++) {
-		struct shim_fa f;
-		shim_fa_get(a->fa, i, &f);
-		if (do_action(a, &f) != 0)
+	for (int i = 0; i < a->nacts; i++)
+		if (do_action(a, &a->acts[i]) != 0)
 			goto fail;
-	}
 
 	if (a->flags & POSIX_SPAWN_SETSIGMASK) {
 		/* glibc's sigprocmask never blocks its internal signals */

@@ -1,11 +1,15 @@
 /* Whether the running libc's posix_spawn_file_actions_t has the layout
- * spawn_actions.c reads.
+ * spawn_actions.c reads: a probe, not a list of versions.
  *
- * Trust is earned twice: the running libc must be one of the versions
- * in `verified` below, and a probe built with libc's own add* functions
- * must read back exactly as built. Anything else makes the engine
- * decline (fallback_layout) and the real function runs. Runs once, in
- * the parent, before the first engine spawn with file actions. */
+ * The probe builds a set of actions with libc's own add* functions,
+ * every kind this libc offers (closefrom came with glibc 2.34, tcsetpgrp
+ * with 2.35), each with distinct values, and reads it back through
+ * spawn_actions.c: it must read back exactly as built, and the actions
+ * a program gives later can be of those kinds only (libc has no others
+ * to add). Anything else makes the engine decline posix_spawn calls
+ * with file actions (fallback_layout) and the real function runs.
+ * Runs once, in the parent, before the first such call. glibc 2.31 to
+ * 2.42 pass (make check-userlands). */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,10 +18,15 @@
 
 #include "shim.h"
 
-static const char *const verified[] = { "glibc 2.36" };
-
 typedef int (*add_fd_fn)(posix_spawn_file_actions_t *, int);
 typedef int (*add_path_fn)(posix_spawn_file_actions_t *, const char *);
+
+static bool same(const struct shim_fa *a, const struct shim_fa *b)
+{
+	return a->kind == b->kind && a->fd == b->fd && a->newfd == b->newfd &&
+	       a->oflag == b->oflag && a->mode == b->mode &&
+	       (b->path ? a->path && strcmp(a->path, b->path) == 0 : a->path == NULL);
+}
 
 static bool probe(void)
 {
@@ -27,36 +36,38 @@ static bool probe(void)
 	add_fd_fn addfchdir = (add_fd_fn)dlsym(RTLD_DEFAULT, "posix_spawn_file_actions_addfchdir_np");
 	add_fd_fn addclosefrom = (add_fd_fn)dlsym(RTLD_DEFAULT, "posix_spawn_file_actions_addclosefrom_np");
 	add_fd_fn addtcsetpgrp = (add_fd_fn)dlsym(RTLD_DEFAULT, "posix_spawn_file_actions_addtcsetpgrp_np");
-	if (!addchdir || !addfchdir || !addclosefrom || !addtcsetpgrp)
-		return false;
-
+	struct shim_fa want[7];
+	int n = 0;
 	posix_spawn_file_actions_t fa;
 	if (posix_spawn_file_actions_init(&fa))
 		return false;
-	bool ok = !posix_spawn_file_actions_addclose(&fa, 3) &&
-		  !posix_spawn_file_actions_adddup2(&fa, 4, 5) &&
-		  !posix_spawn_file_actions_addopen(&fa, 6, "/probe", O_WRONLY | O_CREAT, 0641) &&
-		  !addchdir(&fa, "/probe-dir") && !addfchdir(&fa, 7) &&
-		  !addclosefrom(&fa, 8) && !addtcsetpgrp(&fa, 9);
-	static const struct shim_fa want[] = {
-		{ FA_CLOSE, 3, 0, 0, 0, NULL },
-		{ FA_DUP2, 4, 5, 0, 0, NULL },
-		{ FA_OPEN, 6, 0, O_WRONLY | O_CREAT, 0641, "/probe" },
-		{ FA_CHDIR, 0, 0, 0, 0, "/probe-dir" },
-		{ FA_FCHDIR, 7, 0, 0, 0, NULL },
-		{ FA_CLOSEFROM, 8, 0, 0, 0, NULL },
-		{ FA_TCSETPGRP, 9, 0, 0, 0, NULL },
-	};
-	int n = sizeof want / sizeof want[0];
+	bool ok = !posix_spawn_file_actions_addclose(&fa, 3);
+	want[n++] = (struct shim_fa){ FA_CLOSE, 3, 0, 0, 0, NULL };
+	ok = ok && !posix_spawn_file_actions_adddup2(&fa, 4, 5);
+	want[n++] = (struct shim_fa){ FA_DUP2, 4, 5, 0, 0, NULL };
+	ok = ok && !posix_spawn_file_actions_addopen(&fa, 6, "/probe", O_WRONLY | O_CREAT, 0641);
+	want[n++] = (struct shim_fa){ FA_OPEN, 6, 0, O_WRONLY | O_CREAT, 0641, "/probe" };
+	if (addchdir) {
+		ok = ok && !addchdir(&fa, "/probe-dir");
+		want[n++] = (struct shim_fa){ FA_CHDIR, 0, 0, 0, 0, "/probe-dir" };
+	}
+	if (addfchdir) {
+		ok = ok && !addfchdir(&fa, 7);
+		want[n++] = (struct shim_fa){ FA_FCHDIR, 7, 0, 0, 0, NULL };
+	}
+	if (addclosefrom) {
+		ok = ok && !addclosefrom(&fa, 8);
+		want[n++] = (struct shim_fa){ FA_CLOSEFROM, 8, 0, 0, 0, NULL };
+	}
+	if (addtcsetpgrp) {
+		ok = ok && !addtcsetpgrp(&fa, 9);
+		want[n++] = (struct shim_fa){ FA_TCSETPGRP, 9, 0, 0, 0, NULL };
+	}
 	ok = ok && shim_fa_count(&fa) == n;
 	for (int i = 0; ok && i < n; i++) {
 		struct shim_fa got;
 		shim_fa_get(&fa, i, &got);
-		ok = got.kind == want[i].kind && got.fd == want[i].fd &&
-		     got.newfd == want[i].newfd && got.oflag == want[i].oflag &&
-		     got.mode == want[i].mode &&
-		     (want[i].path ? got.path && strcmp(got.path, want[i].path) == 0
-				   : got.path == NULL);
+		ok = same(&got, &want[i]);
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	return ok;
@@ -67,15 +78,9 @@ static pthread_once_t layout_once = PTHREAD_ONCE_INIT;
 
 static void check_layout(void)
 {
-	char libc[64];
-	size_t n = confstr(_CS_GNU_LIBC_VERSION, libc, sizeof libc);
-	if (n == 0 || n > sizeof libc)
-		return;
-	for (size_t i = 0; i < sizeof verified / sizeof verified[0]; i++)
-		if (strcmp(libc, verified[i]) == 0)
-			layout_ok = probe();
+	layout_ok = probe();
 	if (!layout_ok)
-		shim_log(LOG_INFO, "%s: posix_spawn_file_actions_t layout not verified; spawns use libc", libc);
+		shim_log(LOG_INFO, "posix_spawn_file_actions_t does not read back as built: posix_spawn with file actions uses libc");
 }
 
 bool shim_fa_layout_ok(void)

@@ -87,7 +87,12 @@ static int engine_system(const char *line, int *status_out)
 	pid_t pid;
 	char *argv[] = { (char *)"sh", (char *)"-c", (char *)line, NULL };
 	extern char **environ;
-	int ret = shim_engine_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ, false);
+	bool clone_failed;
+	int ret = shim_engine_spawn(&pid, "/bin/sh", NULL, 0, &attr, argv, environ, false, &clone_failed);
+	if (clone_failed) { /* nothing created: libc's system says what it says (-1 or 127) */
+		shim_engine_declined(R_RESOURCE);
+		ret = SHIM_DECLINED;
+	}
 	posix_spawnattr_destroy(&attr);
 
 	int status = -1;

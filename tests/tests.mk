@@ -56,7 +56,7 @@ $(T)/reliability/secure_probe: tests/reliability/secure_probe.c
 # libFuzzer targets (tests/fuzz): clang, whatever CC is, and the parsers'
 # sources compiled into them (not the library: its interposed exit,
 # setenv and exec family have no place in a fuzzer).
-FUZZ_CC ?= clang-14
+FUZZ_CC ?= $(shell scripts/fuzz-cc)
 FUZZ_SRCS := shim/config.c shim/log.c shim/site_list.c shim/decisions.c
 FUZZ := $(B)/fuzz/fuzz_config $(B)/fuzz/fuzz_sites
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) shim/shim.h | deps

@@ -5,7 +5,7 @@
 #define VFORKSHIM_BENCH_H
 
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* strerrorname_np */
+#define _GNU_SOURCE
 #endif
 
 #include <dlfcn.h>
@@ -23,6 +23,12 @@ static inline double now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+/* Linux 5.14; older kernel headers (bullseye's) lack the name, and an
+ * older kernel says EINVAL, which the memset below makes up for. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 /* Holds gib GiB of anonymous memory, every 4 KiB page present and
  * written: a runtime's heap. Transparent huge pages are refused for it,

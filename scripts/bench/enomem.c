@@ -14,7 +14,7 @@ static void report(const char *name, pid_t pid, int err)
 {
 	int st;
 	if (pid < 0)
-		printf("%s %s\n", name, strerrorname_np(err) ? strerrorname_np(err) : "?");
+		printf("%s %s\n", name, err == ENOMEM ? "ENOMEM" : err == EAGAIN ? "EAGAIN" : "another errno");
 	else if (waitpid(pid, &st, 0) == pid && st == 0)
 		printf("%s ok\n", name);
 	else

@@ -19,8 +19,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../errname.h"
+
 static volatile long secret = 0x5ec12e7;
-static const char *en(int e) { return e ? strerrorname_np(e) : "0 (reached)"; }
+static const char *en(int e) { return e ? errname(e) : "0 (reached)"; }
 
 /* The prober, uid nobody: reads the child's pid and dumpable flag on
  * `in`, tries to reach it, writes its report on `rep`, then one byte on

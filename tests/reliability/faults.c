@@ -34,7 +34,7 @@ static void status(const char *what, int st)
 	if (WIFEXITED(st))
 		printf("%s: exit %d\n", what, WEXITSTATUS(st));
 	else if (WIFSIGNALED(st))
-		printf("%s: signal %s\n", what, sigabbrev_np(WTERMSIG(st)));
+		printf("%s: signal %d\n", what, WTERMSIG(st));
 	else
 		printf("%s: status %#x\n", what, st);
 }

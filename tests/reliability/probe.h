@@ -9,8 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../errname.h"
+
 /* An errno's name, "0" for none. */
-static inline const char *en(int e) { return e ? strerrorname_np(e) : "0"; }
+static inline const char *en(int e) { return e ? errname(e) : "0"; }
 
 /* The program's fork (the shim's when preloaded), then execve(path,
  * argv, envp) in the child, which sends execve's errno back on a

@@ -1,0 +1,93 @@
+#!/bin/bash
+# Inside one userland (tests/userlands.sh runs it in each chroot): every
+# runtime found, its version, what the shim did with its spawns, and ms
+# per spawn of /bin/true in a process holding GIB GiB, without and with
+# the shim (the defaults: VFORKSHIM=1). One markdown row per runtime:
+#   | userland | runtime | version | what the shim did | ms without / with |
+# "what the shim did" is read from the stats line:
+#   - rerouted N of N                   every spawn went through a site
+#   - declined: ... (fallback_threads)  the site's child writes environ
+#                                       and the runtime has threads
+#   - nothing to reroute: it already    the runtime made no fork() call
+#     spawns without copying            (vfork, posix_spawn)
+#   - NOT REROUTED (reason)             forks stayed real for another
+#                                       reason: a site not found
+# Usage: tests/userland/runtimes.sh USERLAND [GIB [COUNT]]
+set -u
+cd "$(dirname "$0")/../.."
+U=$1 GIB=${2:-1} COUNT=${3:-10}
+LIB=$PWD/build/libvforkshim.so
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+bytes=$((GIB << 30))
+
+# row NAME VERSION CMD...: CMD prints "ms_per_spawn" on its last line
+row() {
+	local name=$1 ver=$2
+	shift 2
+	local without with log=$W/stats
+	without=$("$@" 2>/dev/null | tail -n 1)
+	rm -f "$log"
+	with=$(env VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$log" LD_PRELOAD="$LIB" "$@" 2>/dev/null | tail -n 1)
+	# the runtime's own line: of the processes that counted, the one
+	# with the most forks (children exec'ing /bin/true count nothing)
+	local line
+	line=$(awk '{ n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^fork_(rerouted|real)=/) { split($i, kv, "="); n += kv[2] }
+		if (n >= best) { best = n; l = $0 } } END { print l }' "$log" 2>/dev/null)
+	s() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$line"; }
+	local rer=$(s fork_rerouted) real=$(s fork_real) thr=$(s fallback_threads) pol=$(s fallback_policy)
+	local did
+	if [ -z "$line" ]; then
+		did="nothing to reroute: it already spawns without copying"
+	elif [ "${rer:-0}" -gt 0 ] && [ "${real:-0}" = 0 ]; then
+		did="rerouted $rer of $rer"
+	elif [ "${thr:-0}" -gt 0 ] && [ "${rer:-0}" = 0 ]; then
+		did="declined: its child assigns environ and it has threads (fallback_threads=$thr)"
+	elif [ "${rer:-0}" = 0 ] && [ "${real:-0}" = 0 ]; then
+		did="nothing to reroute: it already spawns without copying"
+	else
+		did="NOT REROUTED: $rer rerouted, $real real (fallback_policy=${pol:-0})"
+	fi
+	printf '| %s | %s | %s | %s | %s / %s |\n' "$U" "$name" "$ver" "$did" "${without:-?}" "${with:-?}"
+}
+
+if command -v node >/dev/null; then
+	row "node spawnSync" "$(node -p 'process.version + " (libuv " + process.versions.uv + ")"')" node -e "
+const b = Buffer.alloc($bytes, 1); const cp = require('child_process'); cp.spawnSync('/bin/true');
+const t = process.hrtime.bigint(); for (let i = 0; i < $COUNT; i++) cp.spawnSync('/bin/true');
+console.log((Number(process.hrtime.bigint() - t) / 1e6 / $COUNT).toFixed(2));"
+fi
+if command -v ruby >/dev/null; then
+	row "ruby system" "$(ruby -e 'print RUBY_VERSION')" ruby -e "
+s = 'x' * $bytes; system('/bin/true'); t = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+$COUNT.times { system('/bin/true') }
+printf(\"%.2f\n\", (Process.clock_gettime(Process::CLOCK_MONOTONIC) - t) * 1000 / $COUNT)"
+fi
+if command -v perl >/dev/null; then
+	row "perl system" "$(perl -e 'printf "%vd", $^V')" perl -MTime::HiRes=time -e "
+my \$s = 'x'; \$s x= $bytes; system('/bin/true'); my \$t = time;
+system('/bin/true') for 1..$COUNT; printf(\"%.2f\n\", (time - \$t) * 1000 / $COUNT)"
+fi
+if command -v javac >/dev/null; then
+	cat > "$W/B.java" <<'JAVA'
+public class B { public static void main(String[] a) throws Exception {
+  int n = Integer.parseInt(a[0]); new ProcessBuilder("/bin/true").start().waitFor();
+  long t = System.nanoTime();
+  for (int i = 0; i < n; i++) new ProcessBuilder("/bin/true").start().waitFor();
+  System.out.printf("%.2f%n", (System.nanoTime() - t) / 1e6 / n); } }
+JAVA
+	javac -d "$W" "$W/B.java" 2>/dev/null
+	jv=$(java -version 2>&1 | sed -n '1s/.*"\(.*\)".*/\1/p')
+	for mech in FORK POSIX_SPAWN; do
+		row "java $mech" "$jv" java -Xms$((GIB * 1024 + 64))m -XX:+AlwaysPreTouch \
+			-Djdk.lang.Process.launchMechanism=$mech -cp "$W" B "$COUNT"
+	done
+fi
+if command -v python3 >/dev/null; then
+	py=$(python3 -c 'import sys; print(sys.executable)')
+	row "python subprocess" "$("$py" -c 'import platform; print(platform.python_version())')" "$py" -c "
+import subprocess, time; b = bytearray($bytes); b[::4096] = b'x' * len(b[::4096]); subprocess.run(['/bin/true'])
+t = time.monotonic()
+for _ in range($COUNT): subprocess.run(['/bin/true'])
+print('%.2f' % ((time.monotonic() - t) * 1000 / $COUNT))"
+fi
