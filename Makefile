@@ -81,7 +81,7 @@ $(B)/demo/spawn_cost: scripts/demo/spawn_cost.c
 
 $(B)/bench/%: scripts/bench/%.c scripts/bench/bench.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O2 -std=gnu11 -Wall -Wextra -o $@ $< -ldl -lpthread
+	$(CC) $(CFLAGS) -O2 -std=gnu11 -Wall -Wextra -o $@ $< -ldl -lpthread -lrt
 
 $(B)/bench/libempty.so: scripts/bench/empty.c
 	@mkdir -p $(@D)

@@ -4,8 +4,9 @@
  * The caller's file actions are read out of glibc's opaque structure
  * into the engine's own form here, in the parent, only where the layout
  * was verified (spawn_layout.c); elsewhere the call goes to libc. A
- * clone that fails (EAGAIN, ENOMEM) is reported as posix_spawn reports
- * it: its errno, nothing created. */
+ * clone that fails (EAGAIN, ENOMEM: nothing was created) goes to libc's
+ * function too, which reports it as that glibc does: glibc 2.31's turns
+ * the failure into EPERM (its `-new_pid` of a -1), later ones EAGAIN. */
 #include <stdlib.h>
 
 #include "shim.h"
@@ -29,6 +30,10 @@ static int engine(pid_t *pid, const char *file, const posix_spawn_file_actions_t
 	int ret = shim_engine_spawn(pid, file, acts, n, attr, argv, envp, use_path, &clone_failed);
 	if (acts != small)
 		free(acts);
+	if (clone_failed) {
+		shim_engine_declined(R_RESOURCE);
+		return SHIM_DECLINED;
+	}
 	return ret;
 }
 

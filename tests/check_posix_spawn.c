@@ -214,9 +214,10 @@ START_TEST(file_actions)
 	close(dir_fd);
 
 	int extra = open("/dev/null", O_RDONLY); /* inherited unless closed */
-	if (lookup_add("posix_spawn_file_actions_addclosefrom_np"))
+	if (lookup_add("posix_spawn_file_actions_addclosefrom_np")) {
 		compare_report((char *[]){ "fds", NULL }, fa_closefrom, NULL, out);
-	ck_assert_str_eq(out, "0 1 2 \n");
+		ck_assert_str_eq(out, "0 1 2 \n");
+	}
 	close(extra);
 }
 END_TEST

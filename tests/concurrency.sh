@@ -85,8 +85,12 @@ both VFORKSHIM_SITES=spawn_report -- "$P/exec_edges" sigs "$R"
 check "[6] signals 32 and 33 not left ignored, the mask as after fork+exec" same
 check "    rerouted" test "$(stat_of fork_rerouted)" = 1
 both VFORKSHIM_FORK=all -- "$P/exec_edges" execveat "$R"
-check "[11] execveat in a rerouted child: the mask and the environment as after fork+exec" same
-check "    rerouted" test "$(stat_of fork_rerouted)" = 1
+if grep -q '^no execveat' "$LOGS/base"; then
+	echo "skip: [11] $(cat "$LOGS/base") (glibc 2.34 added it)"
+else
+	check "[11] execveat in a rerouted child: the mask and the environment as after fork+exec" same
+	check "    rerouted" test "$(stat_of fork_rerouted)" = 1
+fi
 both VFORKSHIM_FORK=all -- "$P/exec_edges" return
 check "[12] a child that returns from main (fork=all): no atexit handler in it, the parent's runs, its stats line too" \
 	test "$(cat "$LOGS/out")/$(stat_of fork_rerouted)" = "child status 3

@@ -71,7 +71,10 @@ if [ $rc = 77 ]; then
 else
 	shim VFORKSHIM=1 VFORKSHIM_SPAWN=always VFORKSHIM_FORK=all VFORKSHIM_STATS=1 -- "$P/seccomp_spawn"
 	check "seccomp: output identical to libc under the same filter" cmp -s "$LOGS/base" "$LOGS/out"
-	check "seccomp: spawns and forks succeed" test "$(grep -c ran "$LOGS/out")" = 8
+	# as many as libc's own: glibc 2.31's posix_spawn has only clone,
+	# which the filter refuses; 2.34 and later try clone3 first
+	check "seccomp: as many spawns and forks succeed as under libc ($(grep -c ran "$LOGS/base"))" \
+		test "$(grep -c ran "$LOGS/out")" = "$(grep -c ran "$LOGS/base")"
 	check "seccomp: every call fell back (fallback_refused=8 spawn_libc=6 fork_real=2)" \
 		test "$(stat_of fallback_refused)/$(stat_of spawn_libc)/$(stat_of fork_real)/$(stat_of spawn_engine)" = 8/6/2/0
 	"$P/seccomp_spawn" strict > "$LOGS/base" 2>&1

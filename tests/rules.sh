@@ -20,7 +20,8 @@ ALLOW="_exit chdir close dup2 execve fchdir fcntl fstat getauxval geteuid getgid
 	sched_setscheduler setpgid setsid sigaction signal stat syscall sysconf tcsetpgrp waitpid write
 	__errno_location memchr memcpy memmove mempcpy strchr strchrnul strcmp strlen strncmp strnlen
 	strrchr strtoull sigdelset sigfillset sigismember sigorset _GLOBAL_OFFSET_TABLE_
-	__stack_chk_fail"
+	__stack_chk_fail __xstat __fxstat __xstat64 __fxstat64"
+# (__xstat and __fxstat: stat and fstat before glibc 2.33, system calls too)
 # The loader's list lock, which dl_iterate_phdr holds for the length of
 # the walk over the loaded objects and which no constructor or
 # destructor runs under (glibc takes dl_load_lock for those).

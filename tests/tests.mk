@@ -27,7 +27,7 @@ $(T)/check_linked: $(SUITES) tests/check_config.c $(OBJS) | deps
 # -rdynamic: the tests name the programs' own functions as user sites
 $(T)/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -rdynamic -o $@ $< -lpthread -ldl
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -rdynamic -o $@ $< -lpthread -ldl -lrt
 
 # Plugins the concurrency tests load and unload (tests/plugins/): the
 # reload pair is one source, built twice with the same code layout.
@@ -46,7 +46,7 @@ REL_PROGS := $(patsubst tests/reliability/%.c,$(T)/reliability/%,$(wildcard test
 
 $(T)/reliability/%: tests/reliability/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -rdynamic -o $@ $< -lpthread -ldl
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -rdynamic -o $@ $< -lpthread -ldl -lrt
 
 # exports its getenv, so that the preloaded shim's calls reach it
 $(T)/reliability/secure_probe: tests/reliability/secure_probe.c

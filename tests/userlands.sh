@@ -26,7 +26,7 @@ for r in $releases; do
 	fi
 	scripts/userland run "$r" bash -c '
 		set -o pipefail
-		cd /root/vforkshim
+		cd /srv/vforkshim
 		{ echo "glibc $(getconf GNU_LIBC_VERSION | cut -d" " -f2), $(gcc --version | head -n 1)"; } > /root/versions
 		scripts/install-deps > /root/deps.log 2>&1 || { tail -n 20 /root/deps.log; echo "install-deps failed"; exit 3; }
 		make -j"$(nproc)" > /root/build.log 2>&1 || { tail -n 30 /root/build.log; echo "build failed"; exit 4; }

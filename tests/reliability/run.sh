@@ -178,10 +178,18 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v setpriv >/d
 	mkdir "$d/upper" "$d/work" && echo "$PRELOAD" > "$d/upper/ld.so.preload"
 	# /etc/ld.so.preload exists only in this mount namespace, through an
 	# overlay on /etc: the host's /etc is never written
+	# In a chroot (make check-userlands) / is no mount point, so its
+	# propagation cannot be changed; the chroot's runner already made
+	# every mount private (scripts/userland), which the new namespace
+	# inherits.
+	ns_opts=() private="mount --make-rprivate / &&"
+	if [ "$(stat -c %d:%i /)" != "$(stat -c %d:%i /proc/1/root/. 2>/dev/null)" ]; then
+		ns_opts=(--propagation unchanged) private=""
+	fi
 	in_ns() { # TAG CMD...: the log file is log.TAG
 		local tag=$1
 		shift
-		unshare -m sh -c 'mount --make-rprivate / && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc && shift && exec "$@"' \
+		unshare -m "${ns_opts[@]}" sh -c "$private"' mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc && shift && exec "$@"' \
 			sh "$d" env VFORKSHIM=1 VFORKSHIM_FORK=all VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$d/log.$tag" "$@"
 	}
 	control=$(in_ns control "$d/secure_probe" 2>&1)
