@@ -57,8 +57,15 @@ static unsigned long long rss_bytes(void)
 	if (n <= 0)
 		return ~0ULL; /* unknown: do not hold the fork back */
 	buf[n] = '\0';
+	/* the second number: resident pages (by hand: glibc 2.38 made
+	 * strtoull a C23 alias, one more name for tests/rules.sh) */
 	char *p = strchr(buf, ' ');
-	return p ? strtoull(p + 1, NULL, 10) * (unsigned long long)sysconf(_SC_PAGESIZE) : ~0ULL;
+	if (!p)
+		return ~0ULL;
+	unsigned long long pages = 0;
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		pages = pages * 10 + (unsigned)(*p - '0');
+	return pages * (unsigned long long)sysconf(_SC_PAGESIZE);
 }
 
 /* With every signal blocked: may this child run now? R_COUNT if so
@@ -69,7 +76,7 @@ static enum shim_reason threads_allow(const struct shim_walk *w, bool *threaded,
 	*threaded = shim_threads() != 1; /* 0, unknown, counts as threaded */
 	if (!*threaded)
 		return R_COUNT;
-	if (w->writes_environ)
+	if (w->decline_threaded)
 		return R_THREADS;
 	if (!shim_env_window_open())
 		return R_BUSY;
@@ -121,7 +128,10 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 	shim_asan_restore(lo, top, (char *)save + cap);
 	int creds_changed = shim_guard.creds_changed;
 	shim_guard_parent_cleanup();
-	if (environ != saved_environ) { /* the child's doing: see env.c */
+	/* Only a child that may assign environ gets it put back: with a
+	 * known site that never does, a change here is another thread's
+	 * (Perl up to 5.36 writes environ without setenv), not to undo. */
+	if (w->may_assign_environ && environ != saved_environ) { /* the child's: see env.c */
 		environ = saved_environ;
 		shim_sites_learn_environ(w, threaded);
 	}

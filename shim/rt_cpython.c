@@ -14,4 +14,4 @@ static const struct shim_site_def sites[] = {
 	{ NULL, 0, 0 },
 };
 
-SHIM_RUNTIME(rt_cpython) = { "cpython", sites, NULL };
+SHIM_RUNTIME(rt_cpython) = { .name = "cpython", .sites = sites };

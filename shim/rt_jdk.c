@@ -20,4 +20,4 @@ static const struct shim_site_def sites[] = {
 	{ NULL, 0, 0 },
 };
 
-SHIM_RUNTIME(rt_jdk) = { "jdk", sites, NULL };
+SHIM_RUNTIME(rt_jdk) = { .name = "jdk", .sites = sites };

@@ -1,7 +1,8 @@
 /* Ruby: the function of libruby that calls vfork, and
  * rb_fork_async_signal_safe.
  *
- * Read: Ruby 3.1.2 (Debian 12); docs/sites.md has the child's writes.
+ * Read: Ruby 2.7, 3.1 and 3.3 (Debian 11 to sid); docs/sites.md has the
+ * child's writes, effectively the same in the three.
  * Ruby forks its exec-bound children (system, spawn, backticks,
  * IO.popen) from retry_fork_async_signal_safe, a static function that
  * calls vfork() instead whenever the process is unprivileged: its child
@@ -13,10 +14,22 @@
 #include "shim.h"
 #include "lockfree.h"
 
+static const struct shim_runtime rt_ruby;
+
 static const struct shim_site_def sites[] = {
 	{ "rb_fork_async_signal_safe", 4, 0 },
 	{ NULL, 0, 0 },
 };
+
+static const unsigned read_versions[] = { 207, 301, 303, 0 };
+
+/* ruby_version: "3.1.2" */
+static unsigned version(const struct shim_object *o)
+{
+	uintptr_t a;
+	size_t n;
+	return shim_object_data(o, "ruby_version", &a, &n) ? shim_version_parse((const char *)a) : 0;
+}
 
 /* What the scan found, per object: libruby's 3 MB of code is scanned
  * once, not at every change of the loaded set. Written only while the
@@ -42,7 +55,9 @@ static void find(const struct shim_object *o)
 		seen[k].n = shim_vfork_callers(o, seen[k].starts, 4);
 	}
 	for (int i = 0; i < seen[k].n; i++)
-		shim_site_add(o, seen[k].starts[i], seen[k].starts[i] + 1, "libruby:vfork-caller", 2, SITE_BY_START);
+		shim_site_add(o, seen[k].starts[i], seen[k].starts[i] + 1, "libruby:vfork-caller", 2,
+			      shim_runtime_flags(&rt_ruby, o, SITE_BY_START));
 }
 
-SHIM_RUNTIME(rt_ruby) = { "ruby", sites, find };
+SHIM_RUNTIME(rt_ruby) = { .name = "ruby", .sites = sites, .find = find, .version = version,
+			  .read = read_versions };

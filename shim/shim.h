@@ -140,6 +140,8 @@ enum shim_reason {
 	R_BUSY,     /* another thread was changing the environment or the
 		       loaded set (the site table) at that moment */
 	R_SIGNAL,   /* a signal frame lies between fork() and any site */
+	R_UNREAD,   /* a built-in site of a runtime version whose child code
+		       was not read (docs/sites.md) */
 	R_COUNT
 };
 extern const char *const shim_reason_name[R_COUNT];
@@ -262,6 +264,8 @@ struct shim_child_args {
 	struct sched_param sp;
 	sigset_t sigdef, sigmask, oldmask;
 	int pipe_wr;
+	bool internal_ignored; /* libc's own signals to SIG_IGN, as the
+				  running glibc's posix_spawn leaves them */
 	volatile int ran, err;
 };
 int shim_engine_child(void *args);
@@ -288,6 +292,13 @@ struct shim_site_def {
 				  child: no fork below it is rerouted */
 #define SITE_BY_START 8u       /* matched by the start of the function
 				  around the frame, not by a range */
+#define SITE_ENVIRON_UNGUARDED 16u /* the runtime's other threads write
+				  environ without the setenv family, which
+				  the window of env.c cannot keep out:
+				  declined while the process has other
+				  threads (Perl up to 5.36's %ENV) */
+#define SITE_UNREAD 32u        /* a version of the runtime whose child
+				  code has not been read: declined */
 
 /* A loaded object, seen through its own program headers and dynamic
  * symbol table (elf.c), inside a dl_iterate_phdr callback. */
@@ -313,9 +324,22 @@ struct shim_runtime {
 	const char *name;
 	const struct shim_site_def *sites; /* ended by a NULL symbol */
 	/* sites found some other way in one loaded object (machine code,
-	 * op tables): reported with shim_site_add */
+	 * op tables): reported with shim_site_add, with the flags that
+	 * shim_runtime_flags gives */
 	void (*find)(const struct shim_object *o);
+	/* The version of the runtime in an object that holds one of its
+	 * sites, as MAJOR * 100 + MINOR (3.1 is 301, 5.36 is 536, 1.46 is
+	 * 146), 0 when it cannot tell; NULL: no version matters */
+	unsigned (*version)(const struct shim_object *o);
+	/* the versions whose child code was read (docs/sites.md), 0-ended:
+	 * a site of any other version is declined (fallback_unread) */
+	const unsigned *read;
+	/* flags a version adds to its sites (NULL: none) */
+	unsigned (*version_flags)(unsigned version);
 };
+/* The flags a site of runtime `r` in object `o` gets: `flags`, plus its
+ * version's, plus SITE_UNREAD for a version not read. */
+unsigned shim_runtime_flags(const struct shim_runtime *r, const struct shim_object *o, unsigned flags);
 /* A code address without the Thumb bit (Arm): how the unwinder reports
  * a function's start, and how its symbol's value must be read. */
 #ifdef __arm__
@@ -329,6 +353,8 @@ struct shim_runtime {
 	static const struct shim_runtime var
 void shim_site_add(const struct shim_object *o, uintptr_t start, uintptr_t end, const char *label,
 		   unsigned depth, unsigned flags);
+/* A version string "X.Y[.Z]" as MAJOR * 100 + MINOR, 0 if it is not one */
+unsigned shim_version_parse(const char *s);
 
 /* An entry of the table (sites.c): one function, or a deny object. */
 struct shim_site {
@@ -348,7 +374,11 @@ struct shim_walk {
 	uintptr_t last_cfa;    /* the top of the last frame's callee, i.e.
 				  the bottom of the last frame walked */
 	int frames;            /* frames walked above fork() */
-	bool writes_environ;   /* its child may assign environ */
+	bool decline_threaded; /* environ could be written unseen by the
+				  window: decline if other threads exist */
+	bool may_assign_environ; /* the child may assign environ: put it
+				  back after (a known writer, a user site,
+				  fork=all) */
 };
 void shim_walk_init(void);
 int shim_walk(struct shim_walk *w, const struct shim_site *sites, int n, int max);

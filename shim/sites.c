@@ -39,6 +39,7 @@ static struct {
 static pthread_mutex_t rebuild_lock = PTHREAD_MUTEX_INITIALIZER;
 static char program[PATH_MAX]; /* the main program's path: its dlpi_name is "" */
 static int fork_all_writes_environ; /* learned under fork=all */
+static int unread_logged;
 
 /* The runtimes: every rt_*.c puts a pointer to its description in the
  * section shim_rt (SHIM_RUNTIME); the linker gives its bounds. */
@@ -75,6 +76,34 @@ void shim_site_add(const struct shim_object *o, uintptr_t start, uintptr_t end, 
 	put(o, start, end, label, depth, flags, -1);
 }
 
+unsigned shim_version_parse(const char *s)
+{
+	unsigned major = 0, minor = 0;
+	const char *p = s;
+	if (!p || *p < '0' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9' && major < 1000; p++)
+		major = major * 10 + (unsigned)(*p - '0');
+	if (*p++ != '.' || *p < '0' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9' && minor < 100; p++)
+		minor = minor * 10 + (unsigned)(*p - '0');
+	return minor < 100 ? major * 100 + minor : 0;
+}
+
+unsigned shim_runtime_flags(const struct shim_runtime *r, const struct shim_object *o, unsigned flags)
+{
+	if (!r->version)
+		return flags;
+	unsigned v = r->version(o);
+	if (r->version_flags)
+		flags |= r->version_flags(v);
+	bool read = false;
+	for (const unsigned *p = r->read; p && *p && !read; p++)
+		read = *p == v;
+	return read ? flags : flags | SITE_UNREAD;
+}
+
 static int scan(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size, (void)data;
@@ -92,7 +121,7 @@ static int scan(struct dl_phdr_info *info, size_t size, void *data)
 			if (d->flags & SITE_DENY) /* the whole object's code */
 				put(&o, o.text_start, o.text_end, d->symbol, 0, d->flags, -1);
 			else
-				put(&o, start, start + sz, d->symbol, d->depth, d->flags, -1);
+				put(&o, start, start + sz, d->symbol, d->depth, shim_runtime_flags(*r, &o, d->flags), -1);
 		}
 		if ((*r)->find)
 			(*r)->find(&o);
@@ -187,9 +216,19 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
 	case WALK_SITE:
 		if (!w->site_top)
 			return R_UNWIND; /* its frame's top is unknown: do not guess */
-		w->writes_environ = (w->site.flags & SITE_WRITES_ENVIRON) ||
-				    (w->site.user >= 0 &&
-				     __atomic_load_n(&shim_user_site(w->site.user)->writes_environ, __ATOMIC_RELAXED));
+		if (w->site.flags & SITE_UNREAD) {
+			if (!__atomic_exchange_n(&unread_logged, 1, __ATOMIC_RELAXED))
+				shim_log(LOG_INFO, "%s: this version of its runtime was not read (docs/sites.md); its forks stay real",
+					 w->site.label);
+			return R_UNREAD;
+		}
+		if (w->site.user >= 0) { /* the user vouches for the child; what it learned */
+			w->may_assign_environ = true;
+			w->decline_threaded = __atomic_load_n(&shim_user_site(w->site.user)->writes_environ, __ATOMIC_RELAXED);
+		} else {
+			w->may_assign_environ = w->site.flags & SITE_WRITES_ENVIRON;
+			w->decline_threaded = w->site.flags & (SITE_WRITES_ENVIRON | SITE_ENVIRON_UNGUARDED);
+		}
 		return R_COUNT;
 	default:
 		if (cfg.fork != FORK_ALL)
@@ -200,7 +239,8 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
 		 * ends the walk at itself: its top is unknown, decline. */
 		if (w->frames < 2)
 			return R_UNWIND;
-		w->writes_environ = __atomic_load_n(&fork_all_writes_environ, __ATOMIC_RELAXED);
+		w->may_assign_environ = true;
+		w->decline_threaded = __atomic_load_n(&fork_all_writes_environ, __ATOMIC_RELAXED);
 		return R_COUNT;
 	}
 }

@@ -10,6 +10,7 @@
  * and through a close-on-exec pipe. The pipe is read only when the
  * child's write to `args.ran` did not reach us, i.e. where vfork is
  * emulated by a plain fork (qemu-user); there EOF means exec worked. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,6 +65,29 @@ static int decline(enum shim_reason r, int saved_errno)
 	return SHIM_DECLINED;
 }
 
+/* What the running glibc's posix_spawn leaves glibc's own signals (32,
+ * 33) at in the child. Up to glibc 2.38 its child sets every handled
+ * signal to SIG_DFL by hand, those two to SIG_IGN, which exec keeps.
+ * glibc 2.39 (which added posix_spawnattr_setcgroup_np with it, and
+ * which the shim tells by that symbol: a feature, not a version) clones
+ * with clone3(CLONE_CLEAR_SIGHAND), and the kernel sets every handled
+ * signal to SIG_DFL, those two included; when clone3 is refused with
+ * ENOSYS (seccomp, an old kernel) it falls back to the old way
+ * (sysdeps/unix/sysv/linux/spawni.c, glibc 2.41). Asked once. */
+static bool internal_ignored;
+static pthread_once_t signals_once = PTHREAD_ONCE_INIT;
+
+static void ask_signals(void)
+{
+	bool clone3_spawn = dlsym(RTLD_DEFAULT, "posix_spawnattr_setcgroup_np") != NULL;
+#ifdef SYS_clone3
+	bool clone3_works = syscall(SYS_clone3, NULL, 0) < 0 && errno != ENOSYS;
+#else
+	bool clone3_works = false;
+#endif
+	internal_ignored = !(clone3_spawn && clone3_works);
+}
+
 void shim_engine_declined(enum shim_reason r)
 {
 	shim_count_fallback(r, false);
@@ -80,6 +105,8 @@ int shim_engine_spawn(pid_t *pid, const char *file, const struct shim_fa *acts, 
 		return decline(R_REFUSED, saved_errno);
 	if (!read_attr(&a, attr))
 		return decline(R_LAYOUT, saved_errno);
+	pthread_once(&signals_once, ask_signals);
+	a.internal_ignored = internal_ignored;
 	if (use_path)
 		a.path_env = getenv("PATH");
 

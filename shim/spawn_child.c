@@ -142,7 +142,7 @@ __attribute__((no_sanitize_address)) int shim_engine_child(void *p)
 {
 	struct shim_child_args *a = p;
 	a->ran = 1;
-	shim_child_reset_handlers(a->flags & POSIX_SPAWN_SETSIGDEF ? &a->sigdef : NULL, true);
+	shim_child_reset_handlers(a->flags & POSIX_SPAWN_SETSIGDEF ? &a->sigdef : NULL, a->internal_ignored);
 
 	if ((a->flags & (POSIX_SPAWN_SETSCHEDPARAM | POSIX_SPAWN_SETSCHEDULER)) ==
 	    POSIX_SPAWN_SETSCHEDPARAM) {
