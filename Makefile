@@ -60,7 +60,13 @@ SRCS := $(wildcard shim/*.c)
 OBJS := $(SRCS:shim/%.c=$(B)/shim/%.o) $(STUB_OBJ)
 LIB := $(B)/libvforkshim.so
 
-all: $(LIB)
+PROBE := $(B)/vforkshim-probe
+all: $(LIB) $(PROBE)
+
+# the doctor's probe (scripts/probe.c): its fork is a site by name
+$(PROBE): scripts/probe.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=gnu11 -Wall -Wextra -rdynamic -o $@ $<
 
 $(LIB): $(OBJS) shim/local.map
 	$(CC) $(CFLAGS) $(LDFLAGS) $(SHIM_LDFLAGS) -o $@ $(OBJS) $(SHIM_LIBS)
@@ -115,17 +121,20 @@ demo: $(LIB) $(B)/demo/spawn_cost
 	@GIB=$(or $(GIB),2) COUNT=$(or $(COUNT),20) scripts/demo/demo.sh
 
 BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/vforkshim
 DATADIR ?= $(PREFIX)/share/vforkshim
 MANDIR ?= $(PREFIX)/share/man
 # Every file make install writes; make uninstall removes exactly these.
-INSTALLED := $(LIBDIR)/libvforkshim.so $(BINDIR)/vforkshim $(DATADIR)/vforkshim.gdb \
+INSTALLED := $(LIBDIR)/libvforkshim.so $(BINDIR)/vforkshim $(LIBEXECDIR)/probe $(DATADIR)/vforkshim.gdb \
 	$(DATADIR)/vforkshim.conf.example $(MANDIR)/man1/vforkshim.1 $(MANDIR)/man7/vforkshim.7
 
-install: $(LIB)
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
+install: $(LIB) $(PROBE)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libvforkshim.so
-	sed 's|^LIB_INSTALLED=$$|LIB_INSTALLED=$(LIBDIR)/libvforkshim.so|' scripts/vforkshim > $(DESTDIR)$(BINDIR)/vforkshim
+	install -m 0755 $(PROBE) $(DESTDIR)$(LIBEXECDIR)/probe
+	sed -e 's|^LIB_INSTALLED=$$|LIB_INSTALLED=$(LIBDIR)/libvforkshim.so|' \
+		-e 's|^PROBE_INSTALLED=$$|PROBE_INSTALLED=$(LIBEXECDIR)/probe|' scripts/vforkshim > $(DESTDIR)$(BINDIR)/vforkshim
 	chmod 0755 $(DESTDIR)$(BINDIR)/vforkshim
 	install -m 0644 scripts/gdb/vforkshim.gdb $(DESTDIR)$(DATADIR)/vforkshim.gdb
 	sed 's|@LIBDIR@|$(LIBDIR)|g' scripts/systemd/vforkshim.conf.example > $(DESTDIR)$(DATADIR)/vforkshim.conf.example
@@ -134,7 +143,7 @@ install: $(LIB)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
+	-rmdir $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 # make cross ARCH=<arch>: the library and the test programs with Debian's
 # cross compiler, into build/cross-<arch>/ (an architecture with no stub

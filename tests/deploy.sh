@@ -23,11 +23,11 @@ out=$(LD_PRELOAD=$LIB $V --lib="$LIB" -- sh -c 'echo "$LD_PRELOAD"' 2>/dev/null)
 check "run: the library is in LD_PRELOAD once when it was there already" test "$out" = "$LIB"
 out=$(LD_PRELOAD=/usr/lib/x-not-there.so $V -- sh -c 'echo "$LD_PRELOAD"' 2>/dev/null)
 check "run: an existing LD_PRELOAD is kept, ours added after it" test "$out" = "/usr/lib/x-not-there.so $LIB"
-$V --stats --fork=sites --spawn=auto --log=warn --min-rss=0 --site=uv_spawn --site=lib:sym -- \
+$V --stats --fork=sites --spawn=auto --log=warn --min-rss=0 --site=uv_spawn --site=lib:sym/3 -- \
 	perl -e 'system("/bin/true") == 0 or exit 1; print "$ENV{VFORKSHIM_SITES}\n"' > "$LOGS/out" 2> "$LOGS/err"
 check "run: every option set its variable, and perl's system() was rerouted (fork_rerouted=$(stat_of fork_rerouted))" \
-	test "$(cat "$LOGS/out")/$(stat_of fork_rerouted)" = "uv_spawn,lib:sym/1"
-for bad in --bogus --fork=some --spawn= --min-rss=12T --log=loud --site=a,b; do
+	test "$(cat "$LOGS/out")/$(stat_of fork_rerouted)" = "uv_spawn,lib:sym/3/1"
+for bad in --bogus --fork=some --spawn= --min-rss=12T --log=loud --site=a,b --site=a/0; do
 	$V "$bad" -- true 2> "$LOGS/err"
 	rc=$?
 	check "run: '$bad' refused with status 2 and one line naming it" \
@@ -40,8 +40,19 @@ check "--help and --version" test "$($V --help | head -n 1 | cut -c1-6)/$($V --v
 # ---- doctor ----
 $V doctor > "$LOGS/out"
 rc=$?
-check "doctor: exit 0 here, a vfork clone tried and rerouted, glibc's spawns found not copying (exit $rc)" \
+check "doctor: exit 0 here, a vfork clone tried (its own probe) and rerouted, glibc's spawns found not copying (exit $rc)" \
 	test "$rc/$(grep -c 'allowed, rerouted\|without copying *yes\|clone stub: yes' "$LOGS/out")" = 0/4
+# one line per runtime on the machine, each saying what the shim does
+# with it; the same verdicts as the runtimes' own tests
+if have perl; then
+	check "doctor: Perl's system() reported rerouted" grep -q '^  perl [0-9.]* *forks, rerouted$' "$LOGS/out"
+fi
+if have node; then
+	node_uv=$(node -p 'process.versions.uv' | cut -d. -f2)
+	if [ "$node_uv" -ge 49 ]; then want="already spawns without copying"
+	else want="forks, declined: its child assigns environ and it has threads"; fi
+	check "doctor: Node reported as '$want'" grep -q "^  node v[0-9.]* *$want\$" "$LOGS/out"
+fi
 
 # ---- systemd ----
 r=$tmp/root
@@ -119,17 +130,19 @@ make -s install DESTDIR="$d" PREFIX=/usr/local B="$B" > "$LOGS/install" 2>&1
 cat > "$tmp/want" <<'LIST'
 ./usr/local/bin/vforkshim
 ./usr/local/lib/libvforkshim.so
+./usr/local/libexec/vforkshim/probe
 ./usr/local/share/man/man1/vforkshim.1
 ./usr/local/share/man/man7/vforkshim.7
 ./usr/local/share/vforkshim/vforkshim.conf.example
 ./usr/local/share/vforkshim/vforkshim.gdb
 LIST
-check "make install: exactly the library, the command, the gdb script, the example drop-in, the man pages" \
+check "make install: exactly the library, the command and its probe, the gdb script, the example drop-in, the man pages" \
 	cmp -s "$tmp/want" "$tmp/files"
-check "make install: the installed command finds the installed library" \
-	grep -qx 'LIB_INSTALLED=/usr/local/lib/libvforkshim.so' "$d/usr/local/bin/vforkshim"
+check "make install: the installed command finds the installed library and probe" \
+	test "$(grep -cx 'LIB_INSTALLED=/usr/local/lib/libvforkshim.so\|PROBE_INSTALLED=/usr/local/libexec/vforkshim/probe' "$d/usr/local/bin/vforkshim")" = 2
 make -s uninstall DESTDIR="$d" PREFIX=/usr/local B="$B" >> "$LOGS/install" 2>&1
 check "make uninstall: no file left" test -z "$(cd "$d" && find . -type f)"
+check "make uninstall: no folder of ours left" test ! -e "$d/usr/local/libexec/vforkshim" -a ! -e "$d/usr/local/share/vforkshim"
 
 # ---- man pages ----
 for m in docs/vforkshim.1 docs/vforkshim.7; do
