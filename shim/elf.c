@@ -157,6 +157,15 @@ bool shim_object_sym(const struct shim_object *o, const char *name, uintptr_t *s
 	return true;
 }
 
+/* A function to call (libuv's uv_version): its address as a pointer to
+ * call, the Thumb bit kept on Arm. */
+void *shim_object_callable(const struct shim_object *o, const char *name)
+{
+	uintptr_t start;
+	size_t size;
+	return lookup(o, name, STT_FUNC, &start, &size) ? (void *)start : NULL;
+}
+
 /* A data object (Perl's op tables, say). */
 bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size)
 {

@@ -317,6 +317,7 @@ bool shim_object_init(struct shim_object *o, const struct dl_phdr_info *info, co
 uintptr_t shim_dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v);
 bool shim_object_sym(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size);
 bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size);
+void *shim_object_callable(const struct shim_object *o, const char *name);
 bool shim_object_is(const struct shim_object *o, const char *name, bool prefix);
 
 /* One runtime's knowledge, in a file of its own (rt_*.c). */
