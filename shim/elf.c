@@ -172,6 +172,59 @@ bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *
 	return lookup(o, name, STT_OBJECT, start, size);
 }
 
+/* Does the object refer to `name` in a dynamic relocation (a function
+ * it calls in another object: `__register_atfork` for pthread_atfork)?
+ * REL or RELA, whichever the architecture uses. */
+#if __SIZEOF_POINTER__ == 8
+#define REL_SYM ELF64_R_SYM
+#else
+#define REL_SYM ELF32_R_SYM
+#endif
+static bool named(const struct shim_object *o, size_t symidx, const char *name)
+{
+	const ElfW(Sym) *sym = &o->symtab[symidx];
+	return sym->st_name < o->strsz && strcmp(o->strtab + sym->st_name, name) == 0;
+}
+
+bool shim_object_references(const struct shim_object *o, const char *name)
+{
+	const struct dl_phdr_info *info = o->info;
+	const ElfW(Dyn) *dyn = NULL;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+	if (!dyn || !o->symtab)
+		return false;
+	uintptr_t jmprel = 0, rela = 0, rel = 0;
+	size_t jmprelsz = 0, relasz = 0, relsz = 0;
+	bool plt_rela = true;
+	for (; dyn->d_tag != DT_NULL; dyn++) {
+		switch (dyn->d_tag) {
+		case DT_JMPREL: jmprel = shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_PLTRELSZ: jmprelsz = dyn->d_un.d_val; break;
+		case DT_PLTREL: plt_rela = dyn->d_un.d_val == DT_RELA; break;
+		case DT_RELA: rela = shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_RELASZ: relasz = dyn->d_un.d_val; break;
+		case DT_REL: rel = shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_RELSZ: relsz = dyn->d_un.d_val; break;
+		}
+	}
+	/* the PLT's table (REL or RELA), then the object's other ones */
+	struct { uintptr_t at; size_t size; bool is_rela; } t[3] = {
+		{ jmprel, jmprelsz, plt_rela }, { rela, relasz, true }, { rel, relsz, false },
+	};
+	for (int k = 0; k < 3; k++) {
+		size_t entry = t[k].is_rela ? sizeof(ElfW(Rela)) : sizeof(ElfW(Rel));
+		for (size_t i = 0; t[k].at && i < t[k].size / entry; i++) {
+			/* r_info sits after r_offset in both forms */
+			const ElfW(Rel) *e = (const ElfW(Rel) *)(t[k].at + i * entry);
+			if (named(o, REL_SYM(e->r_info), name))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Is the object `o` the one named `name`: its path when `name` has a
  * slash, else its file name or its soname; `prefix` accepts the start
  * of a file name ("libruby" for libruby-3.1.so.3.1). */

@@ -142,6 +142,8 @@ enum shim_reason {
 	R_SIGNAL,   /* a signal frame lies between fork() and any site */
 	R_UNREAD,   /* a built-in site of a runtime version whose child code
 		       was not read (docs/sites.md) */
+	R_ATFORK,   /* the site's caller registers fork handlers and expects
+		       them to run in the child, which a rerouted fork skips */
 	R_COUNT
 };
 extern const char *const shim_reason_name[R_COUNT];
@@ -299,6 +301,11 @@ struct shim_site_def {
 				  threads (Perl up to 5.36's %ENV) */
 #define SITE_UNREAD 32u        /* a version of the runtime whose child
 				  code has not been read: declined */
+#define SITE_ATFORK_CALLER 64u /* not a site: an object that registers
+				  fork handlers (pthread_atfork); a site
+				  called from it, from another object, is
+				  declined: its caller expects them to run
+				  in the child (uvloop) */
 
 /* A loaded object, seen through its own program headers and dynamic
  * symbol table (elf.c), inside a dl_iterate_phdr callback. */
@@ -318,6 +325,7 @@ uintptr_t shim_dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v);
 bool shim_object_sym(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size);
 bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size);
 void *shim_object_callable(const struct shim_object *o, const char *name);
+bool shim_object_references(const struct shim_object *o, const char *name);
 bool shim_object_is(const struct shim_object *o, const char *name, bool prefix);
 
 /* One runtime's knowledge, in a file of its own (rt_*.c). */
@@ -375,6 +383,8 @@ struct shim_walk {
 	uintptr_t last_cfa;    /* the top of the last frame's callee, i.e.
 				  the bottom of the last frame walked */
 	int frames;            /* frames walked above fork() */
+	bool caller_atfork;    /* the site's caller, in another object,
+				  registers fork handlers */
 	bool decline_threaded; /* environ could be written unseen by the
 				  window: decline if other threads exist */
 	bool may_assign_environ; /* the child may assign environ: put it

@@ -63,7 +63,7 @@ static void put(const struct shim_object *o, uintptr_t start, uintptr_t end, con
 	struct shim_site *e = &table.e[table.n++];
 	*e = (struct shim_site){ start, end, o->text_start, o->text_end, label,
 				 (unsigned char)depth, flags, (signed char)user_index };
-	if (!(flags & SITE_DENY)) {
+	if (!(flags & (SITE_DENY | SITE_ATFORK_CALLER))) {
 		table.any = true;
 		if ((int)depth > table.max_depth)
 			table.max_depth = (int)depth;
@@ -126,6 +126,15 @@ static int scan(struct dl_phdr_info *info, size_t size, void *data)
 		if ((*r)->find)
 			(*r)->find(&o);
 	}
+	/* An object that registers fork handlers: glibc's pthread_atfork
+	 * is __register_atfork (libc_nonshared.a), musl's is itself. Not
+	 * this library, whose handlers are for the real forks it lets
+	 * through, and which calls main (a tail call to a site in main
+	 * leaves this library as the caller). */
+	uintptr_t self = (uintptr_t)&scan;
+	if (!(self - o.text_start < o.text_end - o.text_start) &&
+	    (shim_object_references(&o, "__register_atfork") || shim_object_references(&o, "pthread_atfork")))
+		put(&o, o.text_start, o.text_end, "fork handlers", 0, SITE_ATFORK_CALLER, -1);
 	for (int i = 0; i < shim_user_sites(); i++) {
 		const struct shim_user_site *u = shim_user_site(i);
 		uintptr_t start;
@@ -216,6 +225,8 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
 	case WALK_SITE:
 		if (!w->site_top)
 			return R_UNWIND; /* its frame's top is unknown: do not guess */
+		if (w->caller_atfork)
+			return R_ATFORK;
 		if (w->site.flags & SITE_UNREAD) {
 			if (!__atomic_exchange_n(&unread_logged, 1, __ATOMIC_RELAXED))
 				shim_log(LOG_INFO, "%s: this version of its runtime was not read (docs/sites.md); its forks stay real",

@@ -12,7 +12,10 @@
  *   - the innermost decisive frame decides: walking up from fork(), the
  *     first frame that is a site (within its depth) or lies in a deny
  *     object settles the matter; what lies further up never runs in the
- *     child of a site below it.
+ *     child of a site below it. Except one thing: the site's own caller,
+ *     when it lies in another object that registers fork handlers,
+ *     expects them to run in the child (uvloop's around libuv's
+ *     uv_spawn), which a rerouted fork does not do.
  *
  * The unwinder is libgcc's, linked into the library (libgcc_eh, hidden):
  * no dlopen of libgcc_s at a fork, and its frame lookup takes no lock
@@ -76,8 +79,15 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 	struct shim_walk *w = st->w;
 	int signal_frame = 0;
 	uintptr_t ip = FRAME_IP(ctx, &signal_frame), cfa = FRAME_CFA(ctx);
-	if (st->matched) {
+	if (st->matched) { /* the site's caller */
 		w->site_top = cfa;
+		uintptr_t caller = ip - 1;
+		for (int i = 0; i < st->n; i++) {
+			const struct shim_site *s = &st->sites[i];
+			if ((s->flags & SITE_ATFORK_CALLER) && caller - s->start < s->end - s->start &&
+			    s->start != st->matched->obj_start)
+				w->caller_atfork = true;
+		}
 		return _URC_END_OF_STACK;
 	}
 	if (!ip)
@@ -99,6 +109,8 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 		st->pc[depth] = pc;
 	for (int i = 0; i < st->n; i++) {
 		const struct shim_site *s = &st->sites[i];
+		if (s->flags & SITE_ATFORK_CALLER)
+			continue;
 		if (!(s->flags & SITE_BY_START ? fn == s->start : pc - s->start < s->end - s->start))
 			continue;
 		if (s->flags & SITE_DENY) {

@@ -151,7 +151,7 @@ START_TEST(stats_line)
 	static const char *const keys[] = { " fork_rerouted=", " fork_real=", " spawn_engine=",
 		" spawn_libc=", " fallback_policy=", " fallback_refused=", " fallback_layout=",
 		" fallback_resource=", " fallback_arch=", " fallback_nested=", " fallback_threads=",
-		" fallback_busy=", " fallback_signal=" };
+		" fallback_busy=", " fallback_signal=", " fallback_unread=", " fallback_atfork=" };
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		ck_assert_msg(strstr(line, keys[i]), "missing %s", keys[i]);
 	ck_assert_int_eq(line[strlen(line) - 1], '\n');

@@ -31,10 +31,14 @@ $(T)/progs/%: tests/progs/%.c
 
 # Plugins the concurrency tests load and unload (tests/plugins/): the
 # reload pair is one source, built twice with the same code layout.
-PLUGINS := $(T)/plugins/libwaiter.so $(T)/plugins/libreload_a.so $(T)/plugins/libreload_b.so
+PLUGINS := $(T)/plugins/libwaiter.so $(T)/plugins/libreload_a.so $(T)/plugins/libreload_b.so \
+	$(T)/plugins/libatfork.so
 $(T)/plugins/libwaiter.so: tests/plugins/waiter.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
+$(T)/plugins/libatfork.so: tests/plugins/atfork.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $< -lpthread
 $(T)/plugins/libreload_a.so: tests/plugins/reload.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -shared -fPIC -Wl,-soname,libreload_a.so -o $@ $<

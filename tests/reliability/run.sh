@@ -71,8 +71,10 @@ if have ruby; then
 fi
 if have perl && perl -Mthreads -e 1 2>/dev/null; then
 	cmp_run perl "" perl tests/embed/perl_threads.pl "$rtn"
-	check "torture, Perl: $((2 * rtn)) system() beside ithreads on %ENV, localtime, getaddrinfo: same results (rerouted $(rstat fork_rerouted))" \
-		test "$(same && echo same)/$(rstat fork_rerouted)" = "same/$((2 * rtn))"
+	# up to 5.36 declined beside threads: environ written unlocked
+	want=$((2 * rtn)); perl -e 'exit($] >= 5.038 ? 0 : 1)' || want=0
+	check "torture, Perl: $((2 * rtn)) system() beside ithreads on %ENV, localtime, getaddrinfo: same results (rerouted $(rstat fork_rerouted) of $want expected)" \
+		test "$(same && echo same)/$(rstat fork_rerouted)" = "same/$want"
 fi
 if have node; then
 	cmp_run node "" node tests/embed/node_share_env.js "$rtn"
