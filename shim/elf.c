@@ -174,7 +174,9 @@ bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *
 
 /* Does the object refer to `name` in a dynamic relocation (a function
  * it calls in another object: `__register_atfork` for pthread_atfork)?
- * REL or RELA, whichever the architecture uses. */
+ * If so, *where (when not NULL) is the address the first such
+ * relocation fills: for a function called through the PLT, its GOT
+ * slot. REL or RELA, whichever the architecture uses. */
 #if __SIZEOF_POINTER__ == 8
 #define REL_SYM ELF64_R_SYM
 #else
@@ -186,7 +188,7 @@ static bool named(const struct shim_object *o, size_t symidx, const char *name)
 	return sym->st_name < o->strsz && strcmp(o->strtab + sym->st_name, name) == 0;
 }
 
-bool shim_object_references(const struct shim_object *o, const char *name)
+bool shim_object_reloc(const struct shim_object *o, const char *name, uintptr_t *where)
 {
 	const struct dl_phdr_info *info = o->info;
 	const ElfW(Dyn) *dyn = NULL;
@@ -216,13 +218,21 @@ bool shim_object_references(const struct shim_object *o, const char *name)
 	for (int k = 0; k < 3; k++) {
 		size_t entry = t[k].is_rela ? sizeof(ElfW(Rela)) : sizeof(ElfW(Rel));
 		for (size_t i = 0; t[k].at && i < t[k].size / entry; i++) {
-			/* r_info sits after r_offset in both forms */
+			/* r_offset, then r_info, in both forms */
 			const ElfW(Rel) *e = (const ElfW(Rel) *)(t[k].at + i * entry);
-			if (named(o, REL_SYM(e->r_info), name))
+			if (REL_SYM(e->r_info) && named(o, REL_SYM(e->r_info), name)) {
+				if (where)
+					*where = info->dlpi_addr + e->r_offset;
 				return true;
+			}
 		}
 	}
 	return false;
+}
+
+bool shim_object_references(const struct shim_object *o, const char *name)
+{
+	return shim_object_reloc(o, name, NULL);
 }
 
 /* Is the object `o` the one named `name`: its path when `name` has a

@@ -23,7 +23,7 @@ const char *const shim_reason_name[R_COUNT] = {
 	[R_SHSTK] = "shstk", [R_RESOURCE] = "resource", [R_LAYOUT] = "layout",
 	[R_UNWIND] = "unwind", [R_THREADS] = "threads", [R_BUSY] = "busy",
 	[R_SIGNAL] = "signal", [R_UNREAD] = "unread",
-	[R_ATFORK] = "atfork",
+	[R_ATFORK] = "atfork", [R_PREEXEC] = "preexec",
 };
 
 struct out { char *buf; size_t cap, len; };

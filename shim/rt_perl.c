@@ -31,7 +31,6 @@
  * Perl_my_popen (backticks, two-argument pipe opens): with the command
  * "-" its child returns into Perl code without exec'ing. */
 #include <string.h>
-#include <unwind.h>
 
 #include "shim.h"
 #include "lockfree.h"
@@ -79,7 +78,7 @@ static void find(const struct shim_object *o)
 			continue;
 		uintptr_t fn = SHIM_CODE(pp[i]);
 		if (fn < o->text_start || fn >= o->text_end ||
-		    SHIM_CODE(_Unwind_FindEnclosingFunction((void *)(fn + 1))) != fn)
+		    shim_function_start(fn + 1) != fn)
 			return; /* replaced by a module, or not a function start */
 		shim_site_add(o, fn, fn + 1, "perl:pp_system", 2,
 			      shim_runtime_flags(&rt_perl, o, SITE_FAIL_FORK | SITE_BY_START));

@@ -7,7 +7,8 @@
  * IO.popen) from retry_fork_async_signal_safe, a static function that
  * calls vfork() instead whenever the process is unprivileged: its child
  * is written for shared memory. It has no symbol; vfork_callers.c finds
- * it in libruby's machine code (x86_64); it calls fork() itself, or
+ * it in libruby's machine code (import_calls.c, x86_64): the functions
+ * around its calls of vfork; it calls fork() itself, or
  * through rb_fork() where that is not inlined (depth 2).
  * rb_fork_async_signal_safe, exported for extensions (pty), reaches it
  * two frames up (depth 3, or 4 with rb_fork). */
@@ -41,6 +42,23 @@ static struct {
 } seen[4];
 static unsigned next_slot;
 
+/* the functions that call vfork: the unwinder's FDE lookup gives the
+ * start of the function around each call */
+static int vfork_callers(const struct shim_object *o, uintptr_t *starts, int max)
+{
+	uintptr_t calls[8];
+	int n = 0, nc = shim_import_calls(o, "vfork", calls, 8);
+	for (int i = 0; i < nc && n < max; i++) {
+		uintptr_t start = shim_function_start(calls[i] + 1);
+		bool dup = !start;
+		for (int j = 0; j < n && !dup; j++)
+			dup = starts[j] == start;
+		if (!dup)
+			starts[n++] = start;
+	}
+	return n;
+}
+
 static void find(const struct shim_object *o)
 {
 	if (!shim_object_is(o, "libruby", true))
@@ -52,7 +70,7 @@ static void find(const struct shim_object *o)
 		k = (int)(next_slot++ % 4);
 		seen[k].base = o->info->dlpi_addr;
 		seen[k].text_end = o->text_end;
-		seen[k].n = shim_vfork_callers(o, seen[k].starts, 4);
+		seen[k].n = vfork_callers(o, seen[k].starts, 4);
 	}
 	for (int i = 0; i < seen[k].n; i++)
 		shim_site_add(o, seen[k].starts[i], seen[k].starts[i] + 1, "libruby:vfork-caller", 2,

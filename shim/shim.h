@@ -144,6 +144,8 @@ enum shim_reason {
 		       was not read (docs/sites.md) */
 	R_ATFORK,   /* the site's caller registers fork handlers and expects
 		       them to run in the child, which a rerouted fork skips */
+	R_PREEXEC,  /* the site's child would run the runtime's own code
+		       (CPython's preexec_fn) */
 	R_COUNT
 };
 extern const char *const shim_reason_name[R_COUNT];
@@ -306,6 +308,11 @@ struct shim_site_def {
 				  called from it, from another object, is
 				  declined: its caller expects them to run
 				  in the child (uvloop) */
+#define SITE_IF_WORD 128u      /* the fork is the site's only while a word
+				  of the site's frame holds a given value
+				  (struct shim_site's if_off, if_value):
+				  CPython's preexec_fn is None; otherwise
+				  real (fallback_preexec) */
 
 /* A loaded object, seen through its own program headers and dynamic
  * symbol table (elf.c), inside a dl_iterate_phdr callback. */
@@ -326,6 +333,7 @@ bool shim_object_sym(const struct shim_object *o, const char *name, uintptr_t *s
 bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size);
 void *shim_object_callable(const struct shim_object *o, const char *name);
 bool shim_object_references(const struct shim_object *o, const char *name);
+bool shim_object_reloc(const struct shim_object *o, const char *name, uintptr_t *where);
 bool shim_object_is(const struct shim_object *o, const char *name, bool prefix);
 
 /* One runtime's knowledge, in a file of its own (rt_*.c). */
@@ -362,6 +370,10 @@ unsigned shim_runtime_flags(const struct shim_runtime *r, const struct shim_obje
 	static const struct shim_runtime var
 void shim_site_add(const struct shim_object *o, uintptr_t start, uintptr_t end, const char *label,
 		   unsigned depth, unsigned flags);
+/* the same, SITE_IF_WORD: the site only while the word at the bottom of
+ * its frame plus `off` holds `value` */
+void shim_site_add_if(const struct shim_object *o, uintptr_t start, uintptr_t end, const char *label,
+		      unsigned depth, unsigned flags, int32_t off, uintptr_t value);
 /* A version string "X.Y[.Z]" as MAJOR * 100 + MINOR, 0 if it is not one */
 unsigned shim_version_parse(const char *s);
 
@@ -373,6 +385,10 @@ struct shim_site {
 	unsigned char depth;
 	unsigned flags;
 	signed char user;             /* its VFORKSHIM_SITES entry, or -1 */
+	int32_t if_off;               /* SITE_IF_WORD: the word at the bottom
+					 of the site's frame (the stack pointer
+					 at its call of fork()) plus if_off */
+	uintptr_t if_value;           /* must hold this */
 };
 
 enum shim_verdict { WALK_NONE, WALK_SITE, WALK_DENY, WALK_SIGNAL };
@@ -392,6 +408,7 @@ struct shim_walk {
 				  fork=all) */
 };
 void shim_walk_init(void);
+uintptr_t shim_function_start(uintptr_t pc);
 int shim_walk(struct shim_walk *w, const struct shim_site *sites, int n, int max);
 
 /* VFORKSHIM_SITES (site_list.c) */
@@ -413,8 +430,11 @@ void shim_sites_init(void);
 enum shim_reason shim_sites_match(struct shim_walk *w);
 void shim_sites_learn_environ(const struct shim_walk *w, bool threaded);
 
-/* Ruby's static fork caller (vfork_callers.c) */
-int shim_vfork_callers(const struct shim_object *o, uintptr_t *starts, int max);
+/* The calls an object makes to an imported function (import_calls.c):
+ * the addresses of up to `max` call instructions, x86_64 only */
+int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max);
+/* the GOT slot the loader binds to an imported symbol, or 0 */
+uintptr_t shim_import_slot(const struct shim_object *o, const char *name);
 
 /* ---- the environment while a rerouted child runs (env.c) ---- */
 /* Threads of this process; 0 when /proc cannot tell. */

@@ -62,7 +62,7 @@ static void put(const struct shim_object *o, uintptr_t start, uintptr_t end, con
 		return;
 	struct shim_site *e = &table.e[table.n++];
 	*e = (struct shim_site){ start, end, o->text_start, o->text_end, label,
-				 (unsigned char)depth, flags, (signed char)user_index };
+				 (unsigned char)depth, flags, (signed char)user_index, 0, 0 };
 	if (!(flags & (SITE_DENY | SITE_ATFORK_CALLER))) {
 		table.any = true;
 		if ((int)depth > table.max_depth)
@@ -74,6 +74,17 @@ void shim_site_add(const struct shim_object *o, uintptr_t start, uintptr_t end, 
 		   unsigned depth, unsigned flags)
 {
 	put(o, start, end, label, depth, flags, -1);
+}
+
+void shim_site_add_if(const struct shim_object *o, uintptr_t start, uintptr_t end, const char *label,
+		      unsigned depth, unsigned flags, int32_t off, uintptr_t value)
+{
+	int n = table.n;
+	put(o, start, end, label, depth, flags | SITE_IF_WORD, -1);
+	if (table.n > n) {
+		table.e[n].if_off = off;
+		table.e[n].if_value = value;
+	}
 }
 
 unsigned shim_version_parse(const char *s)
@@ -227,6 +238,12 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
 			return R_UNWIND; /* its frame's top is unknown: do not guess */
 		if (w->caller_atfork)
 			return R_ATFORK;
+		/* the word the child will test, read in this thread's own
+		 * live frame: the bottom of the site's frame is where its
+		 * stack pointer stood at the call of fork() */
+		if ((w->site.flags & SITE_IF_WORD) &&
+		    *(const uintptr_t *)(w->last_cfa + (intptr_t)w->site.if_off) != w->site.if_value)
+			return R_PREEXEC;
 		if (w->site.flags & SITE_UNREAD) {
 			if (!__atomic_exchange_n(&unread_logged, 1, __ATOMIC_RELAXED))
 				shim_log(LOG_INFO, "%s: this version of its runtime was not read (docs/sites.md); its forks stay real",

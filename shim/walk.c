@@ -107,6 +107,9 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 	uintptr_t pc = ip - 1;
 	if (depth <= SHIM_MAX_SITE_DEPTH)
 		st->pc[depth] = pc;
+	/* a site in this frame is more precise than a deny range around
+	 * it (CPython's fork_exec call lies in the interpreter it denies) */
+	bool deny = false;
 	for (int i = 0; i < st->n; i++) {
 		const struct shim_site *s = &st->sites[i];
 		if (s->flags & SITE_ATFORK_CALLER)
@@ -114,8 +117,8 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 		if (!(s->flags & SITE_BY_START ? fn == s->start : pc - s->start < s->end - s->start))
 			continue;
 		if (s->flags & SITE_DENY) {
-			w->verdict = WALK_DENY;
-			return _URC_END_OF_STACK;
+			deny = true;
+			continue;
 		}
 		if (depth <= s->depth && direct_chain(st, s, depth)) {
 			st->matched = s;
@@ -123,6 +126,10 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 			w->verdict = WALK_SITE;
 			return _URC_NO_REASON; /* one more frame: the site's top */
 		}
+	}
+	if (deny) {
+		w->verdict = WALK_DENY;
+		return _URC_END_OF_STACK;
 	}
 	return depth >= st->max ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
@@ -143,6 +150,18 @@ static _Unwind_Reason_Code nothing(struct _Unwind_Context *ctx, void *arg)
 {
 	(void)ctx, (void)arg;
 	return _URC_END_OF_STACK;
+}
+
+/* The start of the function around `pc`, by its FDE; 0 when unknown.
+ * Arm's EHABI unwinder has no such lookup: 0 there. */
+uintptr_t shim_function_start(uintptr_t pc)
+{
+#ifdef __ARM_EABI_UNWINDER__
+	(void)pc;
+	return 0;
+#else
+	return SHIM_CODE(_Unwind_FindEnclosingFunction((void *)pc));
+#endif
 }
 
 void shim_walk_init(void)

@@ -11,15 +11,15 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${1:-${B:-build}}
-LOCKFREE="fork walk sites site_list elf env vfork_callers guard guard_env guard_exec exec_path
+LOCKFREE="fork walk sites site_list elf env import_calls guard guard_env guard_exec exec_path
 	signals log decisions asan spawn_child spawn_actions $(cd shim && ls rt_*.c | sed 's/\.c$//')"
 
 # Lock-free libc: system call wrappers, string and signal-set functions.
 ALLOW="_exit chdir close dup2 execve fchdir fcntl fstat getauxval geteuid getgid getpgid getpid
 	getrlimit getuid mmap munmap open prctl process_vm_readv read readlink sched_setparam
 	sched_setscheduler setpgid setsid sigaction signal stat syscall sysconf tcsetpgrp waitpid write
-	__errno_location memchr memcpy memmove mempcpy strchr strchrnul strcmp strlen strncmp strnlen
-	strrchr strtoull sigdelset sigfillset sigismember sigorset _GLOBAL_OFFSET_TABLE_
+	__errno_location memchr memcpy memmove mempcpy memset strchr strchrnul strcmp strlen strncmp strnlen
+	strrchr strstr strtoull sigdelset sigfillset sigismember sigorset _GLOBAL_OFFSET_TABLE_
 	__stack_chk_fail __xstat __fxstat __xstat64 __fxstat64"
 # (__xstat and __fxstat: stat and fstat before glibc 2.33, system calls too)
 # The loader's list lock, which dl_iterate_phdr holds for the length of

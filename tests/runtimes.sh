@@ -20,6 +20,7 @@ run_both() {
 same_err() { grep -v '^vforkshim: stats ' "$LOGS/err" | cmp -s - "$LOGS/base.err"; }
 counts() { echo "$(stat_of fork_rerouted)/$(stat_of fork_real)"; }
 
+
 # Node: libuv's uv_spawn.
 if have node; then
 	cat > "$T/t.js" <<'EOF'
@@ -41,6 +42,8 @@ c.stdin.end("piped\n");
 EOF
 	run_both node "$T/t.js"
 	n=10; [ "$(id -u)" = 0 ] && n=11
+	# libuv 1.53 and later fork only for the uid/gid spawn (as root)
+	uv_forks "$(node -p process.versions.uv)" || n=$((n - 10))
 	check "node: spawn/exec/execSync/spawnSync with env, cwd, pipes, uid/gid: same output" same
 	check "node: same stderr" same_err
 	# uv_spawn's child assigns environ (Node always passes an env) and
@@ -151,24 +154,106 @@ EOF
 		test "$(counts)/$(stat_of fallback_threads)" = 0/3/3
 fi
 
-# Python: subprocess uses vfork/posix_spawn itself; preexec_fn forks run
-# Python in the child and must stay real even with VFORKSHIM_FORK=all.
-if have python3; then
-	# the binary itself: a wrapper script (pyenv's shims are bash) would
-	# be a shell forking shell code, which fork=all must not be given
-	py=$(python3 -c 'import sys; print(sys.executable)')
-	cat > "$T/t.py" <<'EOF'
-import os, subprocess
-print(subprocess.run(["echo", "plain"], capture_output=True, text=True).stdout, end="")
-r = subprocess.run(["sh", "-c", "echo $PV"], env={"PV": "pre"}, preexec_fn=lambda: os.environ.update(X="1"),
-                   capture_output=True, text=True)
-print(r.stdout, end="")
-EOF
-	"$py" "$T/t.py" > "$LOGS/base" 2>&1
-	shim VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_FORK=all -- "$py" "$T/t.py"
-	check "python: subprocess with and without preexec_fn: same output" same
-	check "python: the preexec_fn fork stays real even with fork=all (fallback_denied=1, rerouted 0)" \
-		test "$(stat_of fallback_denied)/$(stat_of fork_rerouted)" = 1/0
+# Python: _posixsubprocess's fork is rerouted exactly when its child
+# runs no Python code (no preexec_fn); 3.9 forks for every spawn, 3.10
+# and later only for preexec_fn, user, group, extra_groups. Debian's
+# interpreter, and the one `python3` finds when that is another build
+# (pyenv's has _posixsubprocess as a module of its own).
+pys=()
+for p in /usr/bin/python3 "$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)"; do
+	[ -x "$p" ] || continue
+	p=$(readlink -f "$p")
+	case " ${pys[*]} " in *" $p "*) ;; *) pys+=("$p") ;; esac
+done
+[ ${#pys[@]} = 0 ] && echo "skip: python3 is not installed"
+for py in "${pys[@]}"; do
+	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	pyv="python $v ($py)"
+	old=0; "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || old=1
+	pyrun() { # MODE N: without and with the shim
+		"$py" tests/embed/py_spawns.py "$@" > "$LOGS/base" 2> "$LOGS/base.err"
+		shim VFORKSHIM=1 VFORKSHIM_STATS=1 "${PYENV[@]}" -- "$py" tests/embed/py_spawns.py "$@"
+	}
+	PYENV=()
+	pyrun plain 6
+	# 3.9: 6 spawns, pass_fds and the missing program fork; later: none
+	want=0/0; [ $old = 1 ] && want=8/0
+	check "$pyv: subprocess with output, status, env, cwd, pass_fds, a missing program: same output" same
+	check "    rerouted/real $want ($(counts))" test "$(counts)" = $want
+	pyrun threads 20
+	check "$pyv: the same while threads write os.environ, call localtime, getaddrinfo: same output" same
+	want=0; [ $old = 1 ] && want=20
+	check "    rerouted or declined while a setenv ran: $want ($(stat_of fork_rerouted)+$(stat_of fallback_busy), real $(stat_of fork_real))" \
+		test "$(( $(stat_of fork_rerouted) + $(stat_of fallback_busy) ))/$(( $(stat_of fork_real) - $(stat_of fallback_busy) ))" = $want/0
+	if [ "$(id -u)" = 0 ]; then
+		pyrun user 3
+		check "$pyv: user=, group=, extra_groups=[] (a fork in every version): same output" same
+		check "    all 3 rerouted ($(counts))" test "$(counts)" = 3/0
+	fi
+	pyrun preexec 3
+	check "$pyv: preexec_fn sets what the child prints, or raises: same output" same
+	check "    every preexec_fn fork real (fallback_preexec=4, rerouted 0: $(stat_of fallback_preexec)/$(stat_of fork_rerouted))" \
+		test "$(stat_of fallback_preexec)/$(stat_of fork_rerouted)" = 4/0
+	PYENV=(VFORKSHIM_FORK=all)
+	pyrun preexec 1
+	check "    with fork=all too (fallback_preexec=2: $(stat_of fallback_preexec), rerouted $(stat_of fork_rerouted))" \
+		test "$(stat_of fallback_preexec)/$(stat_of fork_rerouted)" = 2/0
+	pyrun osfork
+	check "$pyv: os.fork under fork=all: same output, denied (fallback_denied=$(stat_of fallback_denied))" \
+		test "$(same && echo same)/$(stat_of fallback_denied)/$(stat_of fork_rerouted)" = same/1/0
+	PYENV=()
+	pyrun mp
+	check "$pyv: multiprocessing spawn and forkserver: same output" same
+	# 3.9 forks to start each spawned process, the forkserver and the
+	# resource tracker: rerouted. The forkserver's own forks (os.fork,
+	# whose children run Python) stay real; it outlives the main
+	# process, so only the main process's line is read.
+	main=$(sed -n 's/^main pid //p' "$LOGS/err")
+	line=$(grep "^vforkshim: stats pid=$main " "$LOGS/err")
+	r=$(sed -n 's/.* fork_rerouted=\([0-9]*\).*/\1/p' <<<"$line") real=$(sed -n 's/.* fork_real=\([0-9]*\).*/\1/p' <<<"$line")
+	if [ $old = 1 ]; then
+		check "    every start rerouted in the main process, none real (${r:-0}/${real:-0})" \
+			test "${r:-0}" -ge 3 -a "${real:-0}" = 0
+	else
+		check "    CPython vforks the starts itself: no fork in the main process (${r:-0}/${real:-0})" \
+			test "${r:-0}/${real:-0}" = 0/0
+	fi
+	if "$py" -c 'import uvloop' 2>/dev/null; then
+		pyrun uvloop 4
+		check "$pyv: uvloop subprocesses, one with preexec_fn: same output (its fork handler ran)" same
+		uv=$("$py" -c 'import uvloop.loop as l, ctypes; print(".".join(map(str, divmod(divmod(ctypes.CDLL("libuv.so.1").uv_version(), 256)[0], 256))))' 2>/dev/null)
+		if uv_forks "${uv:-0}"; then
+			check "    libuv $uv: all 5 declined, uvloop's fork handler must run in the child ($(stat_of fallback_atfork) atfork, $(stat_of fork_rerouted) rerouted)" \
+				test "$(stat_of fallback_atfork)/$(stat_of fork_rerouted)" = 5/0
+		else
+			check "    libuv $uv spawns without fork: nothing to reroute ($(counts))" test "$(counts)" = 0/0
+		fi
+	else
+		echo "skip: $pyv: uvloop is not installed (python3-uvloop)"
+	fi
+done
+
+# CPython embedded through libpython (uWSGI, plugin hosts): the same
+# site in the shared library's build of _posixsubprocess.
+if [ ! -x /usr/bin/python3-config ]; then
+	echo "skip: python3-config is not installed (python3-dev)"
+elif cc -o "$T/py_embed" tests/embed/py_embed.c $(/usr/bin/python3-config --embed --cflags --ldflags) 2> "$T/embed.err"; then
+	pe() {
+		"$T/py_embed" tests/embed/py_spawns.py "$@" > "$LOGS/base" 2> "$LOGS/base.err"
+		shim VFORKSHIM=1 VFORKSHIM_STATS=1 -- "$T/py_embed" tests/embed/py_spawns.py "$@"
+	}
+	lib=$(ldd "$T/py_embed" | awk '/libpython/ { print $1 }')
+	if [ "$(id -u)" = 0 ]; then
+		pe user 3
+		check "embedded $lib: user=, group=, extra_groups=[]: same output" same
+		check "    all 3 rerouted ($(counts))" test "$(counts)" = 3/0
+	fi
+	pe preexec 2
+	check "embedded $lib: preexec_fn: same output" same
+	check "    every preexec_fn fork real ($(stat_of fallback_preexec)/$(stat_of fork_rerouted))" \
+		test "$(stat_of fallback_preexec)/$(stat_of fork_rerouted)" = 3/0
+else
+	bad "a program embedding libpython does not build: $(head -c 300 "$T/embed.err")"
 fi
 
 summary runtimes

@@ -42,7 +42,7 @@ for r in $releases; do
 	[ $rc = 0 ] || status=1
 	while IFS= read -r line; do
 		rows+=("$line")
-		case $line in *"NOT REROUTED"*) status=1 ;; esac
+		case $line in *"NOT REROUTED"* | *"OUTPUT DIFFERS"*) status=1 ;; esac
 	done < "/var/cache/vforkshim/userlands/$r/root/runtimes.md"
 	rows+=("| $r | make check | $versions | $([ $rc = 0 ] && echo "all passed" || echo "**FAILED** (exit $rc)") | |")
 done

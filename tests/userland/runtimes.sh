@@ -21,14 +21,27 @@ W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 bytes=$((GIB << 30))
 
-# row NAME VERSION CMD...: CMD prints "ms_per_spawn" on its last line
+# What every runtime's program first prints: the output and status of
+# one spawn of this, which writes to stdout and stderr, reads its
+# argument and the environment, and exits 3.
+PROBE_SH='echo "out $1 ${HOME:+home}"; echo err >&2; exit 3'
+
+# row NAME VERSION CMD...: CMD prints what its probe spawn returned, then
+# "ms_per_spawn" on its last line; the lines before it must be the same
+# with the shim as without
 row() {
 	local name=$1 ver=$2
 	shift 2
 	local without with log=$W/stats
-	without=$("$@" 2>/dev/null | tail -n 1)
+	"$@" > "$W/base" 2>/dev/null
+	without=$(tail -n 1 "$W/base")
 	rm -f "$log"
-	with=$(env VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$log" LD_PRELOAD="$LIB" "$@" 2>/dev/null | tail -n 1)
+	env VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$log" LD_PRELOAD="$LIB" "$@" > "$W/shim" 2>/dev/null
+	with=$(tail -n 1 "$W/shim")
+	local same="output identical"
+	if ! diff <(sed '$d' "$W/base") <(sed '$d' "$W/shim") > /dev/null || [ "$(sed -n '$=' "$W/base")" -lt 2 ]; then
+		same="OUTPUT DIFFERS"
+	fi
 	# the runtime's own line: of the processes that counted, the one
 	# with the most forks (children exec'ing /bin/true count nothing)
 	local line
@@ -48,30 +61,40 @@ row() {
 	else
 		did="NOT REROUTED: $rer rerouted, $real real (fallback_policy=${pol:-0})"
 	fi
-	printf '| %s | %s | %s | %s | %s / %s |\n' "$U" "$name" "$ver" "$did" "${without:-?}" "${with:-?}"
+	printf '| %s | %s | %s | %s; %s | %s / %s |\n' "$U" "$name" "$ver" "$did" "$same" "${without:-?}" "${with:-?}"
 }
 
+export PROBE_SH
 if command -v node >/dev/null; then
 	row "node spawnSync" "$(node -p 'process.version + " (libuv " + process.versions.uv + ")"')" node -e "
-const b = Buffer.alloc($bytes, 1); const cp = require('child_process'); cp.spawnSync('/bin/true');
+const b = Buffer.alloc($bytes, 1); const cp = require('child_process');
+const r = cp.spawnSync('/bin/sh', ['-c', process.env.PROBE_SH, 'sh', 'arg']);
+console.log(r.stdout.toString() + r.stderr.toString() + 'status ' + r.status);
 const t = process.hrtime.bigint(); for (let i = 0; i < $COUNT; i++) cp.spawnSync('/bin/true');
 console.log((Number(process.hrtime.bigint() - t) / 1e6 / $COUNT).toFixed(2));"
 fi
 if command -v ruby >/dev/null; then
 	row "ruby system" "$(ruby -e 'print RUBY_VERSION')" ruby -e "
-s = 'x' * $bytes; system('/bin/true'); t = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+s = 'x' * $bytes; \$stdout.sync = true
+system('/bin/sh', '-c', ENV['PROBE_SH'] + ' 2>&1', 'sh', 'arg'); puts \"status #{\$?.exitstatus}\"
+t = Process.clock_gettime(Process::CLOCK_MONOTONIC)
 $COUNT.times { system('/bin/true') }
 printf(\"%.2f\n\", (Process.clock_gettime(Process::CLOCK_MONOTONIC) - t) * 1000 / $COUNT)"
 fi
 if command -v perl >/dev/null; then
 	row "perl system" "$(perl -e 'printf "%vd", $^V')" perl -MTime::HiRes=time -e "
-my \$s = 'x'; \$s x= $bytes; system('/bin/true'); my \$t = time;
+my \$s = 'x'; \$s x= $bytes; \$| = 1;
+system('/bin/sh', '-c', \$ENV{PROBE_SH} . ' 2>&1', 'sh', 'arg'); print 'status ', \$? >> 8, \"\n\";
+my \$t = time;
 system('/bin/true') for 1..$COUNT; printf(\"%.2f\n\", (time - \$t) * 1000 / $COUNT)"
 fi
 if command -v javac >/dev/null; then
 	cat > "$W/B.java" <<'JAVA'
 public class B { public static void main(String[] a) throws Exception {
-  int n = Integer.parseInt(a[0]); new ProcessBuilder("/bin/true").start().waitFor();
+  int n = Integer.parseInt(a[0]);
+  Process p = new ProcessBuilder("/bin/sh", "-c", System.getenv("PROBE_SH"), "sh", "arg").redirectErrorStream(true).start();
+  System.out.print(new String(p.getInputStream().readAllBytes()));
+  System.out.println("status " + p.waitFor());
   long t = System.nanoTime();
   for (int i = 0; i < n; i++) new ProcessBuilder("/bin/true").start().waitFor();
   System.out.printf("%.2f%n", (System.nanoTime() - t) / 1e6 / n); } }
@@ -86,7 +109,9 @@ fi
 if command -v python3 >/dev/null; then
 	py=$(python3 -c 'import sys; print(sys.executable)')
 	row "python subprocess" "$("$py" -c 'import platform; print(platform.python_version())')" "$py" -c "
-import subprocess, time; b = bytearray($bytes); b[::4096] = b'x' * len(b[::4096]); subprocess.run(['/bin/true'])
+import os, subprocess, time; b = bytearray($bytes); b[::4096] = b'x' * len(b[::4096])
+r = subprocess.run(['/bin/sh', '-c', os.environ['PROBE_SH'], 'sh', 'arg'], capture_output=True)
+print((r.stdout + r.stderr).decode() + 'status %d' % r.returncode)
 t = time.monotonic()
 for _ in range($COUNT): subprocess.run(['/bin/true'])
 print('%.2f' % ((time.monotonic() - t) * 1000 / $COUNT))"

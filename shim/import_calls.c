@@ -1,23 +1,19 @@
-/* Functions of one loaded object that call vfork(): found in its
- * relocations and machine code.
+/* The calls one loaded object makes to a function of another (vfork,
+ * fork), found in its relocations and machine code, for sites that have
+ * no dynamic symbol: Ruby's function that calls vfork (rt_ruby.c),
+ * CPython's fork in _posixsubprocess (rt_cpython.c).
  *
- * Ruby 3.1 forks its exec-bound children from a static function
- * (process.c, retry_fork_async_signal_safe) that has no dynamic symbol,
- * so a site cannot name it. That same function calls vfork() instead of
- * fork() whenever the process is unprivileged: Ruby's authors wrote its
- * child for vfork. So the site is "the function of libruby that calls
- * vfork", located the way a disassembler would: the GOT slot that the
- * dynamic relocations bind to vfork, the PLT entry that jumps through it,
- * and every `call` to either; the unwinder's FDE lookup then gives the
- * start of the function around each call. x86_64 encodings only: other
- * architectures find nothing here and Ruby's fork stays real there.
+ * Located the way a disassembler would: the GOT slot that the dynamic
+ * relocations bind to the function, the PLT entry that jumps through it,
+ * and every `call` to either. x86_64 encodings only: other architectures
+ * find nothing here, and those sites stay unknown there (real forks).
  *
  * Runs while the site table is rebuilt (sites.c), inside a
- * dl_iterate_phdr callback; rt_ruby.c keeps what it found per object. */
+ * dl_iterate_phdr callback; the runtimes keep what they found per
+ * object (a scan reads megabytes of code). */
 #include <elf.h>
 #include <link.h>
 #include <string.h>
-#include <unwind.h>
 
 #include "shim.h"
 #include "lockfree.h"
@@ -25,14 +21,14 @@
 #if defined(__x86_64__)
 
 struct scan {
-	uintptr_t *starts;
+	uintptr_t *calls;
 	int max, n;
 };
 
 
 /* The GOT slot bound to `name` by a JUMP_SLOT or GLOB_DAT relocation:
  * the object calls that function of another object. */
-static uintptr_t import_slot(const struct shim_object *o, const char *name)
+uintptr_t shim_import_slot(const struct shim_object *o, const char *name)
 {
 	const struct dl_phdr_info *info = o->info;
 	const ElfW(Dyn) *dyn = NULL;
@@ -70,15 +66,10 @@ static int32_t rel32(const unsigned char *p)
 	return v;
 }
 
-static void add_start(struct scan *sc, uintptr_t call)
+static void add_call(struct scan *sc, uintptr_t call)
 {
-	void *start = _Unwind_FindEnclosingFunction((void *)(call + 1));
-	if (!start || sc->n == sc->max)
-		return;
-	for (int i = 0; i < sc->n; i++)
-		if (sc->starts[i] == (uintptr_t)start)
-			return;
-	sc->starts[sc->n++] = (uintptr_t)start;
+	if (sc->n < sc->max)
+		sc->calls[sc->n++] = call;
 }
 
 /* Within one executable segment: the PLT entries that jump through
@@ -103,19 +94,19 @@ static void scan_segment(struct scan *sc, const unsigned char *b, size_t len, ui
 			uintptr_t to = (uintptr_t)(b + i + 5) + rel32(b + i + 1);
 			for (int k = 0; k < nplt; k++)
 				if (to == plt[k])
-					add_start(sc, (uintptr_t)(b + i));
+					add_call(sc, (uintptr_t)(b + i));
 		} else if (b[i] == 0xff && b[i + 1] == 0x15 &&
 			   (uintptr_t)(b + i + 6) + rel32(b + i + 2) == slot) {
-			add_start(sc, (uintptr_t)(b + i)); /* -fno-plt call */
+			add_call(sc, (uintptr_t)(b + i)); /* -fno-plt call */
 		}
 	}
 }
 
-int shim_vfork_callers(const struct shim_object *o, uintptr_t *starts, int max)
+int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
 {
-	struct scan sc = { starts, max, 0 };
+	struct scan sc = { calls, max, 0 };
 	const struct dl_phdr_info *info = o->info;
-	uintptr_t slot = import_slot(o, "vfork");
+	uintptr_t slot = shim_import_slot(o, name);
 	for (int i = 0; slot && i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && (ph->p_flags & PF_R))
@@ -126,9 +117,15 @@ int shim_vfork_callers(const struct shim_object *o, uintptr_t *starts, int max)
 
 #else
 
-int shim_vfork_callers(const struct shim_object *o, uintptr_t *starts, int max)
+int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
 {
-	(void)o, (void)starts, (void)max;
+	(void)o, (void)name, (void)calls, (void)max;
+	return 0;
+}
+
+uintptr_t shim_import_slot(const struct shim_object *o, const char *name)
+{
+	(void)o, (void)name;
 	return 0;
 }
 
