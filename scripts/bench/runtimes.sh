@@ -143,7 +143,7 @@ uvloop.install(); asyncio.run(main())"
 		echo "| python uvloop ($g GiB) | skipped: python3-uvloop not installed | | | | |"
 	fi
 	[ "$g" = "$first" ] || continue
-	bench "python subprocess.run, vfork ($g GiB)" /usr/bin/python3 -c "$py_run"
+	bench "python $(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])') subprocess.run, vfork ($g GiB)" /usr/bin/python3 -c "$py_run"
 done
 echo
 echo "Node 20's spawns (libuv 1.46) and Java's FORK mode are declined: their children assign"
