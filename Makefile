@@ -5,6 +5,8 @@
 #   make bench      every benchmark; writes docs/PERFORMANCE.md (bench-memory,
 #                   bench-runtimes, bench-concurrency, bench-overhead, bench-enomem)
 #   make check-peers  runtimes' and libc's own test suites under the shim
+#   make check-userlands  make check and the runtimes in Debian 11 to sid
+#                   chroots (root; RELEASES="bullseye sid" for some)
 #   make check SANITIZE=address,undefined
 #                   the library and the tests built with ASan and UBSan,
 #                   in build/san-address-undefined/
@@ -117,6 +119,11 @@ bench-enomem: $(LIB) $(BENCH_PROGS)
 check-peers: $(LIB)
 	@tests/peers/run.sh $(SUITES_PEERS)
 
+# The project in every Debian userland from bullseye to sid, each a
+# chroot cached outside the clone (scripts/userland, tests/userlands.sh).
+check-userlands:
+	@tests/userlands.sh $(RELEASES)
+
 demo: $(LIB) $(B)/demo/spawn_cost
 	@GIB=$(or $(GIB),2) COUNT=$(or $(COUNT),20) scripts/demo/demo.sh
 
@@ -169,6 +176,6 @@ check-arch:
 clean:
 	rm -rf $(B)
 
-.PHONY: all cross check-arch check-peers demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
+.PHONY: all cross check-arch check-peers check-userlands demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
 	bench-enomem install uninstall clean
 -include $(OBJS:.o=.d)

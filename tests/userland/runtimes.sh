@@ -10,6 +10,9 @@
 #                                       and the runtime has threads
 #   - nothing to reroute: it already    the runtime made no fork() call
 #     spawns without copying            (vfork, posix_spawn)
+#   - declined: ... (fallback_atfork)   uvloop: its fork handler runs
+#                                       Python in every child
+#   - declined: ... (fallback_unread)   a runtime version not read
 #   - NOT REROUTED (reason)             forks stayed real for another
 #                                       reason: a site not found
 # Usage: tests/userland/runtimes.sh USERLAND [GIB [COUNT]]
@@ -49,6 +52,7 @@ row() {
 		if (n >= best) { best = n; l = $0 } } END { print l }' "$log" 2>/dev/null)
 	s() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$line"; }
 	local rer=$(s fork_rerouted) real=$(s fork_real) thr=$(s fallback_threads) pol=$(s fallback_policy)
+	local atf=$(s fallback_atfork) unread=$(s fallback_unread)
 	local did
 	if [ -z "$line" ]; then
 		did="nothing to reroute: it already spawns without copying"
@@ -56,6 +60,10 @@ row() {
 		did="rerouted $rer of $rer"
 	elif [ "${thr:-0}" -gt 0 ] && [ "${rer:-0}" = 0 ]; then
 		did="declined: its child assigns environ and it has threads (fallback_threads=$thr)"
+	elif [ "${atf:-0}" -gt 0 ] && [ "${rer:-0}" = 0 ]; then
+		did="declined: uvloop's fork handler must run in the child (fallback_atfork=$atf)"
+	elif [ "${unread:-0}" -gt 0 ] && [ "${rer:-0}" = 0 ]; then
+		did="declined: a version whose child code was not read (fallback_unread=$unread)"
 	elif [ "${rer:-0}" = 0 ] && [ "${real:-0}" = 0 ]; then
 		did="nothing to reroute: it already spawns without copying"
 	else
@@ -108,11 +116,28 @@ JAVA
 fi
 if command -v python3 >/dev/null; then
 	py=$(python3 -c 'import sys; print(sys.executable)')
-	row "python subprocess" "$("$py" -c 'import platform; print(platform.python_version())')" "$py" -c "
-import os, subprocess, time; b = bytearray($bytes); b[::4096] = b'x' * len(b[::4096])
-r = subprocess.run(['/bin/sh', '-c', os.environ['PROBE_SH'], 'sh', 'arg'], capture_output=True)
+	pyv=$("$py" -c 'import platform; print(platform.python_version())')
+	pycode() { # ARGS: the probe spawn, then COUNT timed spawns, subprocess.run(..., ARGS)
+		echo "import os, subprocess, time; b = bytearray($bytes); b[::4096] = b'x' * len(b[::4096])
+r = subprocess.run(['/bin/sh', '-c', os.environ['PROBE_SH'], 'sh', 'arg'], capture_output=True${1:-})
 print((r.stdout + r.stderr).decode() + 'status %d' % r.returncode)
 t = time.monotonic()
-for _ in range($COUNT): subprocess.run(['/bin/true'])
+for _ in range($COUNT): subprocess.run(['/bin/true']${1:-})
 print('%.2f' % ((time.monotonic() - t) * 1000 / $COUNT))"
+	}
+	row "python subprocess" "$pyv" "$py" -c "$(pycode)"
+	# 3.10 and later fork for user=, group=, extra_groups=
+	[ "$(id -u)" = 0 ] && row "python subprocess(user=)" "$pyv" "$py" -c "$(pycode ", user=0")"
+	if "$py" -c 'import uvloop' 2>/dev/null; then
+		row "python uvloop" "$pyv, uvloop $("$py" -c 'import uvloop; print(uvloop.__version__)')" "$py" -c "
+import asyncio, os, subprocess, time, uvloop
+async def main():
+    b = bytearray($bytes); b[::4096] = b'x' * len(b[::4096])
+    p = await asyncio.create_subprocess_exec('/bin/sh', '-c', os.environ['PROBE_SH'], 'sh', 'arg', stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    print((await p.communicate())[0].decode() + 'status %d' % p.returncode)
+    t = time.monotonic()
+    for _ in range($COUNT): await (await asyncio.create_subprocess_exec('/bin/true')).wait()
+    print('%.2f' % ((time.monotonic() - t) * 1000 / $COUNT))
+uvloop.install(); asyncio.run(main())"
+	fi
 fi
