@@ -62,7 +62,9 @@ printf '[Unit]\nDescription=sample\nDefaultDependencies=no\n[Service]\nExecStart
 	> "$r/etc/systemd/system/sample.service"
 (cd "$r" && find . | sort) > "$tmp/before"
 $V systemd enable sample --root "$r" --stats --fork=all > /dev/null
+rc=$?
 f=$r/etc/systemd/system/sample.service.d/50-vforkshim.conf
+check "systemd enable --root: exit 0 (exit $rc)" test $rc = 0
 check "systemd enable: the drop-in sets the variables and merges the unit's LD_PRELOAD" \
 	test "$(grep -c '^Environment=VFORKSHIM=1$\|^Environment="VFORKSHIM_STATS=1"$\|^Environment="VFORKSHIM_FORK=all"$' "$f")/$(grep '^Environment="LD_PRELOAD=' "$f")" = \
 	"3/Environment=\"LD_PRELOAD=/usr/lib/libother.so $LIB\""
@@ -81,11 +83,18 @@ fi
 SYSTEMD_ROOT=$r $V systemd status sample > "$LOGS/out"
 check "systemd status: shows the drop-in" grep -q 'enabled by' "$LOGS/out"
 SYSTEMD_ROOT=$r $V systemd enable sample > /dev/null
+check "systemd enable with SYSTEMD_ROOT: exit 0 (exit $?)" test $? = 0
 check "systemd enable again: the drop-in replaced, LD_PRELOAD not doubled" \
 	test "$(grep -c "$LIB" "$f")/$(grep -c '^Environment=' "$f")" = 1/2
 $V systemd disable sample --root "$r" > /dev/null
+rc=$?
 (cd "$r" && find . | sort) > "$tmp/after"
-check "systemd disable: no trace left" cmp -s "$tmp/before" "$tmp/after"
+check "systemd disable --root: no trace left, exit 0 (exit $rc)" test "$rc/$(cmp -s "$tmp/before" "$tmp/after" && echo same)" = 0/same
+$V systemd disable sample --root "$r" > "$LOGS/out"
+rc=$?
+check "systemd disable of a unit not enabled: says so, exit 0 (exit $rc)" test "$rc/$(grep -c 'not enabled' "$LOGS/out")" = 0/1
+SYSTEMD_ROOT=$r $V systemd status sample > /dev/null
+check "systemd status of a unit not enabled: exit 3, as systemctl's (exit $?)" test $? = 3
 $V systemd enable ../evil --root "$r" 2> /dev/null
 check "systemd: a unit name with a slash refused (status 2)" test $? = 2
 
