@@ -85,7 +85,7 @@ include tests/tests.mk
 
 $(B)/demo/spawn_cost: scripts/demo/spawn_cost.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -o $@ $<
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-prototypes -rdynamic -o $@ $<
 
 $(B)/bench/%: scripts/bench/%.c scripts/bench/bench.h
 	@mkdir -p $(@D)

@@ -98,6 +98,18 @@ check "systemd status of a unit not enabled: exit 3, as systemctl's (exit $?)" t
 $V systemd enable ../evil --root "$r" 2> /dev/null
 check "systemd: a unit name with a slash refused (status 2)" test $? = 2
 
+# ---- make demo: the defaults, honestly ----
+GIB=0 COUNT=2 scripts/demo/demo.sh > "$LOGS/demo" 2>&1
+rc=$?
+check "demo: runs (exit $rc), every method says what the shim did" \
+	test "$rc/$(grep -cE '^(system|popen|posix_spawn|fork\+exec) .*(passed to glibc|engine|rerouted|a real fork)' "$LOGS/demo")" = 0/4
+check "demo: the program's own site named, its forks rerouted (3 of 3)" grep -q 'VFORKSHIM_SITES=via_fork_exec .*rerouted 3 of 3' "$LOGS/demo"
+# a line where "with" is slower must say why
+slow=$(awk '/^(system|popen|posix_spawn|fork\+exec)/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { a = $i; b = $(i + 1); break }
+		if (b + 0 > a + 0 && $0 !~ /slower with|the difference is/) print }
+	/ \/ / { split($0, x, " / "); n = split(x[1], y, " "); if (x[2] + 0 > y[n] + 0 && $0 !~ /slower with|the difference is/) print }' "$LOGS/demo")
+check "demo: no line shows the shim slower without saying why${slow:+: $slow}" test -z "$slow"
+
 # ---- gdb ----
 if command -v gdb > /dev/null; then
 	# The commands from a file, not -ex with -batch: gdb 10 (bullseye) does

@@ -1,19 +1,53 @@
 #!/bin/bash
-# make demo: a process holding GIB GiB (default 2) spawns /bin/true 20
-# times per method, without the shim and with it, side by side.
+# make demo: what a user gets, the defaults (VFORKSHIM=1 and nothing
+# else), in a process holding GIB GiB (default 2): per method, ms per
+# spawn of /bin/true without and with the shim and what the shim did
+# (read from its stats line); then each runtime installed here.
 set -eu
 cd "$(dirname "$0")/../.."
 GIB=${GIB:-2}
 COUNT=${COUNT:-20}
 prog=build/demo/spawn_cost
 lib=$PWD/build/libvforkshim.so
-echo "vforkshim demo: $GIB GiB resident, $COUNT spawns of /bin/true per method"
-echo "($(nproc) cores, $(getconf GNU_LIBC_VERSION), kernel $(uname -r))"
-without=$("$prog" "$GIB" "$COUNT")
-with=$(VFORKSHIM=1 VFORKSHIM_SPAWN=always VFORKSHIM_FORK=all VFORKSHIM_STATS=1 \
-	LD_PRELOAD="$lib" "$prog" "$GIB" "$COUNT" 2>build/demo/stats)
-printf '%-12s %14s %14s %9s\n' method "without (ms)" "with (ms)" speed-up
-paste -d' ' <(echo "$without") <(echo "$with") |
-	awk '{ printf "%-12s %14.3f %14.3f %8.1fx\n", $1, $2, $4, ($4 > 0 ? $2 / $4 : 0) }'
-grep 'stats' build/demo/stats | tail -n 1 || true
+stats=build/demo/stats
+echo "vforkshim demo: $GIB GiB resident, $COUNT spawns of /bin/true per method, the default"
+echo "configuration (VFORKSHIM=1 only); $(nproc) cores, $(getconf GNU_LIBC_VERSION), kernel $(uname -r)"
+echo
+st() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" "$stats" | tail -n 1; }
+line() { # METHOD WITHOUT WITH WHAT: a slower "with" says why
+	awk -v m="$1" -v a="$2" -v b="$3" -v w="$4" 'BEGIN {
+		if (b + 0 > a + 0 && w !~ /library/)
+			w = w "; slower with: at this size a spawn costs little, the difference is the library loaded in the child and noise"
+		printf "%-42s %8.2f %8.2f %7.1fx  %s\n", m, a, b, (b > 0 ? a / b : 0), w }'
+}
+printf '%-42s %8s %8s %8s  %s\n' "" without with "" "what the shim did"
+for m in system popen posix_spawn fork+exec; do
+	a=$("$prog" "$GIB" "$COUNT" "$m" | awk '{ print $2 }')
+	b=$(VFORKSHIM=1 VFORKSHIM_STATS=1 LD_PRELOAD="$lib" "$prog" "$GIB" "$COUNT" "$m" 2> "$stats" | awk '{ print $2 }')
+	if [ "$(st spawn_libc)" -gt 0 ] 2>/dev/null; then
+		what="passed to glibc, which spawns without copying; the difference is the child loading the library"
+	elif [ "$(st spawn_engine)" -gt 0 ] 2>/dev/null; then
+		what="run on the shim's engine: this glibc copies"
+	elif [ "$(st fork_rerouted)" -gt 0 ] 2>/dev/null; then
+		what="rerouted"
+	else
+		what="a real fork: no known site called it (the default reroutes only known sites)"
+	fi
+	line "$m" "$a" "$b" "$what"
+done
+# a program's own exec-bound function, named the way a user names theirs
+a=$("$prog" "$GIB" "$COUNT" fork+exec | awk '{ print $2 }')
+b=$(VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_SITES=via_fork_exec LD_PRELOAD="$lib" "$prog" "$GIB" "$COUNT" fork+exec 2> "$stats" | awk '{ print $2 }')
+what="rerouted $(st fork_rerouted) of $((COUNT + 1)) (its child only execs: docs/sites.md says how to check)"
+line "fork+exec, VFORKSHIM_SITES=via_fork_exec" "$a" "$b" "$what"
+echo
+echo "runtimes installed here, ms per spawn at $GIB GiB without / with, and what the shim did:"
+# a spawn the shim left alone costs what the children's loading of the
+# library costs, and this machine's noise: a slower "with" says so
+tests/userland/runtimes.sh here "$GIB" "$COUNT" |
+	awk -F'|' 'function t(x) { gsub(/^ +| +$/, "", x); return x }
+		{ split(t($6), ms, " / "); why = t($5)
+		  if (ms[2] + 0 > ms[1] + 0) why = why (why ~ /^rerouted/ ? "; slower with: at this size a spawn costs little, the difference is the library loaded in the child and noise" : "; slower with: the children load the library, nothing else changed")
+		  printf "  %-26s %-24s %16s  %s\n", t($3), t($4), t($6), why }'
+echo
 echo "reproduce: make demo GIB=$GIB COUNT=$COUNT"
