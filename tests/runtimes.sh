@@ -234,10 +234,11 @@ for py in "${pys[@]}"; do
 done
 
 # CPython embedded through libpython (uWSGI, plugin hosts): the same
-# site in the shared library's build of _posixsubprocess.
+# site in the shared library's build of _posixsubprocess. -no-pie: 3.9's
+# python3-config compiles without PIE (Debian's no-pie-compile.specs).
 if [ ! -x /usr/bin/python3-config ]; then
 	echo "skip: python3-config is not installed (python3-dev)"
-elif cc -o "$T/py_embed" tests/embed/py_embed.c $(/usr/bin/python3-config --embed --cflags --ldflags) 2> "$T/embed.err"; then
+elif cc -no-pie -o "$T/py_embed" tests/embed/py_embed.c $(/usr/bin/python3-config --embed --cflags --ldflags) 2> "$T/embed.err"; then
 	pe() {
 		"$T/py_embed" tests/embed/py_spawns.py "$@" > "$LOGS/base" 2> "$LOGS/base.err"
 		shim VFORKSHIM=1 VFORKSHIM_STATS=1 -- "$T/py_embed" tests/embed/py_spawns.py "$@"
