@@ -15,7 +15,22 @@
 #include "shim.h"
 #include "lockfree.h"
 
-struct shim_stats stats;
+/* The counters' names, in struct shim_stats's order: the stats line's
+ * keys (tests/check_config.c holds them to shim_reason_name) */
+#define LIVE_NAMES "fork_rerouted fork_real spawn_engine spawn_libc fallback_policy fallback_denied " \
+	"fallback_nested fallback_arch fallback_rss fallback_refused fallback_shstk fallback_resource " \
+	"fallback_layout fallback_unwind fallback_threads fallback_busy fallback_signal fallback_unread " \
+	"fallback_atfork fallback_preexec"
+
+struct shim_live shim_live = {
+	.magic = SHIM_LIVE_MAGIC,
+	.size = sizeof(struct shim_live),
+	.word = sizeof(unsigned long),
+	.counters = offsetof(struct shim_live, stats.fork_rerouted),
+	.owner_at = offsetof(struct shim_live, stats.owner),
+	.enabled = -1,
+	.names = LIVE_NAMES,
+};
 
 const char *const shim_reason_name[R_COUNT] = {
 	[R_POLICY] = "policy", [R_DENIED] = "denied", [R_NESTED] = "nested",
@@ -188,15 +203,15 @@ void shim_write_log(const char *line, size_t len)
 void shim_stats_claim(void)
 {
 	pid_t me = (pid_t)syscall(SYS_getpid);
-	if (__atomic_load_n(&stats.owner, __ATOMIC_RELAXED) == me || shim_guard.active)
+	if (__atomic_load_n(&shim_live.stats.owner, __ATOMIC_RELAXED) == me || shim_guard.active)
 		return;
-	memset(&stats, 0, sizeof stats);
-	__atomic_store_n(&stats.owner, me, __ATOMIC_RELEASE);
+	memset(&shim_live.stats, 0, sizeof shim_live.stats);
+	__atomic_store_n(&shim_live.stats.owner, me, __ATOMIC_RELEASE);
 }
 
 bool shim_stats_mine(void)
 {
-	return __atomic_load_n(&stats.owner, __ATOMIC_ACQUIRE) == (pid_t)syscall(SYS_getpid);
+	return __atomic_load_n(&shim_live.stats.owner, __ATOMIC_ACQUIRE) == (pid_t)syscall(SYS_getpid);
 }
 
 void shim_count_fallback(enum shim_reason r, bool is_fork)
@@ -214,10 +229,10 @@ void shim_count_fallback(enum shim_reason r, bool is_fork)
 int shim_stats_format(char *buf, size_t cap)
 {
 	struct shim_stats s;
-	__atomic_load(&stats.fork_rerouted, &s.fork_rerouted, __ATOMIC_RELAXED);
-	__atomic_load(&stats.fork_real, &s.fork_real, __ATOMIC_RELAXED);
-	__atomic_load(&stats.spawn_engine, &s.spawn_engine, __ATOMIC_RELAXED);
-	__atomic_load(&stats.spawn_libc, &s.spawn_libc, __ATOMIC_RELAXED);
+	__atomic_load(&shim_live.stats.fork_rerouted, &s.fork_rerouted, __ATOMIC_RELAXED);
+	__atomic_load(&shim_live.stats.fork_real, &s.fork_real, __ATOMIC_RELAXED);
+	__atomic_load(&shim_live.stats.spawn_engine, &s.spawn_engine, __ATOMIC_RELAXED);
+	__atomic_load(&shim_live.stats.spawn_libc, &s.spawn_libc, __ATOMIC_RELAXED);
 	int n = shim_format(buf, cap,
 			    "vforkshim: stats pid=%d fork_rerouted=%lu fork_real=%lu spawn_engine=%lu spawn_libc=%lu",
 			    (int)getpid(), s.fork_rerouted, s.fork_real,
@@ -225,7 +240,7 @@ int shim_stats_format(char *buf, size_t cap)
 	for (int r = 0; r < R_COUNT && (size_t)n + 2 < cap; r++)
 		n += shim_format(buf + n, cap - (size_t)n, " fallback_%s=%lu",
 				 shim_reason_name[r],
-				 __atomic_load_n(&stats.fallback[r], __ATOMIC_RELAXED));
+				 __atomic_load_n(&shim_live.stats.fallback[r], __ATOMIC_RELAXED));
 	if ((size_t)n + 2 <= cap) {
 		buf[n++] = '\n';
 		buf[n] = '\0';

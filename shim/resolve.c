@@ -90,6 +90,9 @@ static void init_once_fn(void)
 	real.libc_start_main = (__typeof__(real.libc_start_main))need("__libc_start_main");
 
 	shim_config_load(&cfg, plain_getenv);
+	shim_live.enabled = cfg.enabled;
+	shim_live.fork = (int32_t)cfg.fork;
+	shim_live.spawn = (int32_t)cfg.spawn;
 	if (!cfg.enabled || cfg.fork == FORK_OFF)
 		return;
 	/* VFORKSHIM_FORK=all is the program's own promise: nothing it

@@ -160,9 +160,26 @@ struct shim_stats {
 	unsigned long fork_rerouted, fork_real, spawn_engine, spawn_libc;
 	unsigned long fallback[R_COUNT];
 };
-extern struct shim_stats stats;
+
+/* What `vforkshim ps` reads from outside a running process, through
+ * /proc/PID/mem: initialised data, so that it lies in the library's
+ * file-backed writable mapping, where ps finds it by its magic. Self-
+ * describing: the counters' names, their word size and offset. */
+#define SHIM_LIVE_MAGIC "vforkshim-live1"
+struct shim_live {
+	char magic[16];
+	uint32_t size;           /* of this struct */
+	uint32_t word;           /* sizeof(unsigned long) */
+	uint32_t counters;       /* the offset of stats.fork_rerouted */
+	int32_t owner_at;        /* the offset of stats.owner */
+	int32_t enabled, fork, spawn; /* the configuration, at load */
+	char names[512];         /* the counters in their order, space
+				    separated: the stats line's keys */
+	struct shim_stats stats;
+};
+extern struct shim_live shim_live;
 void shim_stats_claim(void);
-#define STAT_ADD(field) __atomic_add_fetch(&stats.field, 1, __ATOMIC_RELAXED) /* claimed */
+#define STAT_ADD(field) __atomic_add_fetch(&shim_live.stats.field, 1, __ATOMIC_RELAXED) /* claimed */
 #define STAT_INC(field) (shim_stats_claim(), STAT_ADD(field))
 /* noinline: gdb's vforkshim-break-fallback stops on it */
 __attribute__((noinline)) void shim_count_fallback(enum shim_reason r, bool is_fork);

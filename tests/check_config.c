@@ -2,6 +2,7 @@
  * Linked runner only: it calls the shim's internal parsers. */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -151,10 +152,24 @@ START_TEST(stats_line)
 	static const char *const keys[] = { " fork_rerouted=", " fork_real=", " spawn_engine=",
 		" spawn_libc=", " fallback_policy=", " fallback_refused=", " fallback_layout=",
 		" fallback_resource=", " fallback_arch=", " fallback_nested=", " fallback_threads=",
-		" fallback_busy=", " fallback_signal=", " fallback_unread=", " fallback_atfork=" };
+		" fallback_busy=", " fallback_signal=", " fallback_unread=", " fallback_atfork=", " fallback_preexec=" };
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		ck_assert_msg(strstr(line, keys[i]), "missing %s", keys[i]);
 	ck_assert_int_eq(line[strlen(line) - 1], '\n');
+	/* the live record's names (vforkshim ps): the stats line's keys, in
+	 * its order, one counter word each from `counters` on */
+	char keys_of_line[1024] = "", *p = strstr(line, " pid=");
+	for (p = p ? strchr(p + 1, ' ') : NULL; p && p[1]; p = strchr(p + 1, ' ')) {
+		size_t n = strcspn(p + 1, "=");
+		if (keys_of_line[0])
+			strcat(keys_of_line, " ");
+		strncat(keys_of_line, p + 1, n);
+	}
+	ck_assert_str_eq(shim_live.names, keys_of_line);
+	ck_assert_str_eq(shim_live.magic, SHIM_LIVE_MAGIC);
+	ck_assert_uint_eq(shim_live.counters, offsetof(struct shim_live, stats.fork_rerouted));
+	ck_assert_uint_eq(shim_live.counters + (4 + R_COUNT) * shim_live.word,
+			  offsetof(struct shim_live, stats) + sizeof(struct shim_stats));
 	char small[16];
 	ck_assert_int_le(shim_format(small, sizeof small, "%s-%d-%lu-%x", "abcdefghij", -42, 7UL, 255u), 15);
 	shim_format(line, sizeof line, "%s-%d-%lu-%x-%llu", "ab", -42, 7UL, 255u, ~0ULL);

@@ -98,6 +98,40 @@ check "systemd status of a unit not enabled: exit 3, as systemctl's (exit $?)" t
 $V systemd enable ../evil --root "$r" 2> /dev/null
 check "systemd: a unit name with a slash refused (status 2)" test $? = 2
 
+# ---- vforkshim ps: a running service's counters ----
+if have node; then
+	cat > "$tmp/server.js" <<'EOF'
+const cp = require("child_process");
+for (let i = 0; i < 5; i++) cp.spawnSync("/bin/true");
+process.on("SIGTERM", () => process.exit(0));
+console.log("ready");
+setInterval(() => {}, 1000);
+EOF
+	VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$tmp/server.stats" LD_PRELOAD="$LIB" node "$tmp/server.js" > "$tmp/server.out" &
+	spid=$!
+	LD_PRELOAD="$LIB" sleep 30 & # preloaded, VFORKSHIM unset
+	ipid=$!
+	for _ in $(seq 100); do grep -q ready "$tmp/server.out" && break; sleep 0.1; done
+	$V ps --json > "$LOGS/ps.json"
+	$V ps > "$LOGS/ps"
+	if [ "$(id -u)" = 0 ] && command -v runuser > /dev/null; then
+		runuser -u nobody -- $V ps > "$LOGS/ps.nobody" 2>&1
+	fi
+	kill -TERM $spid; wait $spid
+	kill $ipid; wait $ipid 2> /dev/null
+	live=$(grep "\"pid\": $spid," "$LOGS/ps.json" | grep -o '"fork_rerouted".*}' | tr -d '{}" ' | tr ',:' ' =')
+	atexit=$(grep "stats pid=$spid " "$tmp/server.stats" | cut -d' ' -f4-)
+	check "ps: a running Node's counters, read from outside, are its stats at exit (${live:-none})" \
+		test -n "$live" -a "$live" = "$atexit"
+	check "    its 5 spawns counted" test "$(( $(sed -n 's/.*fork_real=\([0-9]*\).*/\1/p' <<<"$live") + $(sed -n 's/.*spawn_libc=\([0-9]*\).*/\1/p' <<<"$live") ))" -ge 5
+	check "ps: a preloaded process without VFORKSHIM=1 is shown inert" grep -q "^$ipid .*inert" "$LOGS/ps"
+	check "ps --json: valid JSON" python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$LOGS/ps.json"
+	if [ -e "$LOGS/ps.nobody" ]; then
+		check "ps as another user: root's processes not shown, counted as unreadable" \
+			test "$(grep -c "^$spid " "$LOGS/ps.nobody")/$(grep -c 'cannot be read' "$LOGS/ps.nobody")" = 0/1
+	fi
+fi
+
 # ---- make demo: the defaults, honestly ----
 GIB=0 COUNT=2 scripts/demo/demo.sh > "$LOGS/demo" 2>&1
 rc=$?
@@ -153,15 +187,16 @@ cat > "$tmp/want" <<'LIST'
 ./usr/local/bin/vforkshim
 ./usr/local/lib/libvforkshim.so
 ./usr/local/libexec/vforkshim/probe
+./usr/local/libexec/vforkshim/ps
 ./usr/local/share/man/man1/vforkshim.1
 ./usr/local/share/man/man7/vforkshim.7
 ./usr/local/share/vforkshim/vforkshim.conf.example
 ./usr/local/share/vforkshim/vforkshim.gdb
 LIST
-check "make install: exactly the library, the command and its probe, the gdb script, the example drop-in, the man pages" \
+check "make install: exactly the library, the command and its probe and ps, the gdb script, the example drop-in, the man pages" \
 	cmp -s "$tmp/want" "$tmp/files"
-check "make install: the installed command finds the installed library and probe" \
-	test "$(grep -cx 'LIB_INSTALLED=/usr/local/lib/libvforkshim.so\|PROBE_INSTALLED=/usr/local/libexec/vforkshim/probe' "$d/usr/local/bin/vforkshim")" = 2
+check "make install: the installed command finds the installed library, probe and ps" \
+	test "$(grep -cx 'LIB_INSTALLED=/usr/local/lib/libvforkshim.so\|PROBE_INSTALLED=/usr/local/libexec/vforkshim/probe\|PS_INSTALLED=/usr/local/libexec/vforkshim/ps' "$d/usr/local/bin/vforkshim")" = 3
 make -s uninstall DESTDIR="$d" PREFIX=/usr/local B="$B" >> "$LOGS/install" 2>&1
 check "make uninstall: no file left" test -z "$(cd "$d" && find . -type f)"
 check "make uninstall: no folder of ours left" test ! -e "$d/usr/local/libexec/vforkshim" -a ! -e "$d/usr/local/share/vforkshim"

@@ -46,7 +46,7 @@ The vforkshim configuration in force (read once at load).
 end
 
 define vforkshim-stats
-  set $s = &'log.c'::stats
+  set $s = &'log.c'::shim_live.stats
   printf "pid %d: fork_rerouted=%lu fork_real=%lu spawn_engine=%lu spawn_libc=%lu\n", $s->owner, $s->fork_rerouted, $s->fork_real, $s->spawn_engine, $s->spawn_libc
   set $i = 0
   while $i < sizeof($s->fallback) / sizeof($s->fallback[0])
