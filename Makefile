@@ -5,6 +5,8 @@
 #   make bench      every benchmark; writes docs/PERFORMANCE.md (bench-memory,
 #                   bench-runtimes, bench-concurrency, bench-overhead, bench-enomem)
 #   make check-peers  runtimes' and libc's own test suites under the shim
+#   make deb        a Debian package (build/deb/); make check-deb tries it
+#                   in clean bookworm and trixie chroots (root)
 #   make check-userlands  make check and the runtimes in Debian 11 to sid
 #                   chroots (root; RELEASES="bullseye sid" for some)
 #   make check SANITIZE=address,undefined
@@ -119,6 +121,14 @@ bench-enomem: $(LIB) $(BENCH_PROGS)
 check-peers: $(LIB)
 	@tests/peers/run.sh $(SUITES_PEERS)
 
+# A binary Debian package (scripts/make-deb, scripts/debian/), and its
+# test: installed, used and purged in clean bookworm and trixie chroots.
+deb:
+	@scripts/install-deps --deb
+	@scripts/make-deb
+check-deb: deb
+	@tests/deb.sh $(RELEASES)
+
 # The project in every Debian userland from bullseye to sid, each a
 # chroot cached outside the clone (scripts/userland, tests/userlands.sh).
 check-userlands:
@@ -178,6 +188,6 @@ check-arch:
 clean:
 	rm -rf $(B)
 
-.PHONY: all cross check-arch check-peers check-userlands demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
+.PHONY: all cross check-arch check-peers check-userlands deb check-deb demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
 	bench-enomem install uninstall clean
 -include $(OBJS:.o=.d)

@@ -48,9 +48,9 @@ if have perl; then
 	check "doctor: Perl's system() reported rerouted" grep -q '^  perl [0-9.]* *forks, rerouted$' "$LOGS/out"
 fi
 if have node; then
-	node_uv=$(node -p 'process.versions.uv' | cut -d. -f2)
-	if [ "$node_uv" -ge 49 ]; then want="already spawns without copying"
-	else want="forks, declined: its child assigns environ and it has threads"; fi
+	# libuv 1.53 and later spawn with posix_spawn (tests/lib.sh)
+	if uv_forks "$(node -p 'process.versions.uv')"; then want="forks, declined: its child assigns environ and it has threads"
+	else want="already spawns without copying"; fi
 	check "doctor: Node reported as '$want'" grep -q "^  node v[0-9.]* *$want\$" "$LOGS/out"
 fi
 
