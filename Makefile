@@ -142,7 +142,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/vforkshim
 DATADIR ?= $(PREFIX)/share/vforkshim
 MANDIR ?= $(PREFIX)/share/man
 # Every file make install writes; make uninstall removes exactly these.
-INSTALLED := $(LIBDIR)/libvforkshim.so $(BINDIR)/vforkshim $(LIBEXECDIR)/probe $(LIBEXECDIR)/ps $(DATADIR)/vforkshim.gdb \
+INSTALLED := $(LIBDIR)/libvforkshim.so $(BINDIR)/vforkshim $(LIBEXECDIR)/probe $(LIBEXECDIR)/ps $(LIBEXECDIR)/audit $(DATADIR)/vforkshim.gdb \
 	$(DATADIR)/vforkshim.conf.example $(MANDIR)/man1/vforkshim.1 $(MANDIR)/man7/vforkshim.7
 
 install: $(LIB) $(PROBE)
@@ -151,9 +151,11 @@ install: $(LIB) $(PROBE)
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libvforkshim.so
 	install -m 0755 $(PROBE) $(DESTDIR)$(LIBEXECDIR)/probe
 	install -m 0755 scripts/vforkshim-ps $(DESTDIR)$(LIBEXECDIR)/ps
+	install -m 0755 scripts/vforkshim-audit $(DESTDIR)$(LIBEXECDIR)/audit
 	sed -e 's|^LIB_INSTALLED=$$|LIB_INSTALLED=$(LIBDIR)/libvforkshim.so|' \
 		-e 's|^PROBE_INSTALLED=$$|PROBE_INSTALLED=$(LIBEXECDIR)/probe|' \
-		-e 's|^PS_INSTALLED=$$|PS_INSTALLED=$(LIBEXECDIR)/ps|' scripts/vforkshim > $(DESTDIR)$(BINDIR)/vforkshim
+		-e 's|^PS_INSTALLED=$$|PS_INSTALLED=$(LIBEXECDIR)/ps|' \
+		-e 's|^AUDIT_INSTALLED=$$|AUDIT_INSTALLED=$(LIBEXECDIR)/audit|' scripts/vforkshim > $(DESTDIR)$(BINDIR)/vforkshim
 	chmod 0755 $(DESTDIR)$(BINDIR)/vforkshim
 	install -m 0644 scripts/gdb/vforkshim.gdb $(DESTDIR)$(DATADIR)/vforkshim.gdb
 	sed 's|@LIBDIR@|$(LIBDIR)|g' scripts/systemd/vforkshim.conf.example > $(DESTDIR)$(DATADIR)/vforkshim.conf.example

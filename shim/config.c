@@ -174,6 +174,15 @@ void shim_config_load(struct shim_config *c, const char *(*getenv_fn)(const char
 	if ((v = value(getenv_fn, "VFORKSHIM_STATS")) && shim_parse_bool_enable(v, &c->stats))
 		bad("VFORKSHIM_STATS", v, "1, on, 0, off", "off");
 	c->sites = value(getenv_fn, "VFORKSHIM_SITES");
+	if ((v = value(getenv_fn, "VFORKSHIM_AUDIT"))) {
+		/* a directory of this user's, where each process writes its
+		 * report at exit (audit.c) */
+		struct stat st;
+		if (stat(v, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && access(v, W_OK) == 0)
+			c->audit_dir = v;
+		else
+			bad("VFORKSHIM_AUDIT", v, "a writable directory of this user", "off (no audit)");
+	}
 
 	char libc[64];
 	size_t n = confstr(_CS_GNU_LIBC_VERSION, libc, sizeof libc);

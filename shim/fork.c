@@ -164,7 +164,15 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 }
 #endif
 
-SHIM_EXPORT pid_t fork(void)
+/* Not split or cloned by the compiler (GCC's partial inlining makes a
+ * fork.part.0 whose frame would not start at fork): the walk counts
+ * frames from the one whose function starts at shim_fork_entry. */
+#if defined(__has_attribute)
+#if __has_attribute(noclone)
+__attribute__((noclone))
+#endif
+#endif
+SHIM_EXPORT __attribute__((noinline)) pid_t fork(void)
 {
 	shim_init();
 	if (!cfg.enabled)
@@ -175,6 +183,12 @@ SHIM_EXPORT pid_t fork(void)
 		if (pid == 0)
 			shim_guard_nested_child();
 		return pid;
+	}
+	SHIM_AUDIT_NOTE("fork");
+	if (cfg.audit_dir) { /* the walk here: it counts from this frame */
+		struct shim_walk w;
+		enum shim_reason why = shim_sites_match(&w);
+		return shim_audit_fork(&w, why, (uintptr_t)__builtin_return_address(0));
 	}
 	if (cfg.fork == FORK_OFF)
 		return real_fork(R_POLICY);

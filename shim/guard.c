@@ -31,6 +31,7 @@ __thread struct shim_guard shim_guard __attribute__((tls_model("initial-exec")))
 /* ---- exit, and main's return ---- */
 SHIM_EXPORT void exit(int status)
 {
+	SHIM_AUDIT_NOTE("exit");
 	if (SHIM_IN_CHILD)
 		_exit(status);
 	REAL(exit)(status);
@@ -73,6 +74,7 @@ SHIM_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, 
 /* ---- signals ---- */
 SHIM_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
+	SHIM_AUDIT_NOTE("pthread_sigmask");
 	if (!SHIM_IN_CHILD)
 		return REAL(pthread_sigmask)(how, set, old);
 	if (old)
@@ -97,6 +99,7 @@ SHIM_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 
 SHIM_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
+	SHIM_AUDIT_NOTE("sigprocmask");
 	if (!SHIM_IN_CHILD)
 		return REAL(sigprocmask)(how, set, old);
 	int r = pthread_sigmask(how, set, old);
@@ -120,6 +123,7 @@ static int creds(long r)
 
 SHIM_EXPORT int setuid(uid_t uid)
 {
+	SHIM_AUDIT_NOTE("setuid");
 	if (!SHIM_IN_CHILD)
 		return REAL(setuid)(uid);
 	return creds(syscall(SHIM_SYS_setuid, uid));

@@ -167,6 +167,7 @@ SHIM_EXPORT char *secure_getenv(const char *name)
 
 SHIM_EXPORT int setenv(const char *name, const char *value, int overwrite)
 {
+	SHIM_AUDIT_NOTE("setenv");
 	if (!SHIM_IN_CHILD) {
 		int (*next)(const char *, const char *, int) = REAL(setenv);
 		shim_env_enter();
@@ -192,6 +193,7 @@ SHIM_EXPORT int setenv(const char *name, const char *value, int overwrite)
 
 SHIM_EXPORT int unsetenv(const char *name)
 {
+	SHIM_AUDIT_NOTE("unsetenv");
 	if (!SHIM_IN_CHILD) {
 		int (*next)(const char *) = REAL(unsetenv);
 		shim_env_enter();
@@ -218,6 +220,7 @@ SHIM_EXPORT int unsetenv(const char *name)
 
 SHIM_EXPORT int putenv(char *string)
 {
+	SHIM_AUDIT_NOTE("putenv");
 	if (!SHIM_IN_CHILD) {
 		int (*next)(char *) = REAL(putenv);
 		shim_env_enter();

@@ -142,6 +142,13 @@ fail:
 SHIM_EXPORT FILE *popen(const char *command, const char *mode)
 {
 	shim_init();
+	SHIM_AUDIT_NOTE("popen");
+	if (cfg.enabled && cfg.audit_dir) {
+		unsigned long long t0 = shim_audit_now();
+		FILE *fp = real.popen(command, mode);
+		shim_audit_spawn(SHIM_AUDIT_POPEN, (uintptr_t)__builtin_return_address(0), shim_audit_now() - t0);
+		return fp;
+	}
 	bool rd, cloexec;
 	if (!cfg.enabled || parse_mode(mode, &rd, &cloexec) != 0 ||
 	    !shim_engine_wanted(false))

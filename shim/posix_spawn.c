@@ -40,9 +40,16 @@ static int engine(pid_t *pid, const char *file, const posix_spawn_file_actions_t
 static int shim_posix_spawn(pid_t *pid, const char *file,
 			    const posix_spawn_file_actions_t *fa,
 			    const posix_spawnattr_t *attr, char *const argv[],
-			    char *const envp[], bool use_path)
+			    char *const envp[], bool use_path, uintptr_t caller)
 {
 	shim_init();
+	SHIM_AUDIT_NOTE(use_path ? "posix_spawnp" : "posix_spawn");
+	if (cfg.enabled && cfg.audit_dir) {
+		unsigned long long t0 = shim_audit_now();
+		int r = (use_path ? real.posix_spawnp : real.posix_spawn)(pid, file, fa, attr, argv, envp);
+		shim_audit_spawn(SHIM_AUDIT_POSIX_SPAWN, caller, shim_audit_now() - t0);
+		return r;
+	}
 	int ret = SHIM_DECLINED;
 	if (cfg.enabled && shim_engine_wanted(true))
 		ret = engine(pid, file, fa, attr, argv, envp, use_path);
@@ -56,7 +63,7 @@ SHIM_EXPORT int posix_spawn(pid_t *pid, const char *path,
 			    const posix_spawnattr_t *attr, char *const argv[],
 			    char *const envp[])
 {
-	return shim_posix_spawn(pid, path, fa, attr, argv, envp, false);
+	return shim_posix_spawn(pid, path, fa, attr, argv, envp, false, (uintptr_t)__builtin_return_address(0));
 }
 
 SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file,
@@ -64,5 +71,5 @@ SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 			     const posix_spawnattr_t *attr, char *const argv[],
 			     char *const envp[])
 {
-	return shim_posix_spawn(pid, file, fa, attr, argv, envp, true);
+	return shim_posix_spawn(pid, file, fa, attr, argv, envp, true, (uintptr_t)__builtin_return_address(0));
 }

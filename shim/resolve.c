@@ -107,6 +107,8 @@ static void init_once_fn(void)
 	}
 	shim_sites_init();
 	shim_walk_init();
+	if (cfg.audit_dir)
+		shim_audit_start();
 }
 
 void shim_init(void)
@@ -128,6 +130,8 @@ __attribute__((constructor)) static void shim_constructor(void)
 __attribute__((destructor)) static void shim_destructor(void)
 {
 	static int printed;
+	if (cfg.enabled && cfg.audit_dir)
+		shim_audit_report();
 	if (!cfg.enabled || !cfg.stats || __atomic_exchange_n(&printed, 1, __ATOMIC_ACQ_REL))
 		return;
 	if (!shim_stats_mine())

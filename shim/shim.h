@@ -91,6 +91,7 @@ struct shim_config {
 	enum shim_log_level log;  /* VFORKSHIM_LOG */
 	const char *log_file;     /* VFORKSHIM_LOG_FILE, or NULL for stderr */
 	bool stats;               /* VFORKSHIM_STATS */
+	const char *audit_dir;    /* VFORKSHIM_AUDIT: audit mode, reports there */
 	/* Derived: which libc entry points copy the address space when
 	 * called, so that `auto` puts them on the engine. */
 	bool engine_for_posix_spawn, engine_for_system_popen;
@@ -325,6 +326,9 @@ struct shim_site_def {
 				  called from it, from another object, is
 				  declined: its caller expects them to run
 				  in the child (uvloop) */
+#define SITE_REFUSED 256u      /* not a site: a function read and refused
+				  (docs/sites.md says why); only named, by
+				  vforkshim audit, when a fork comes from it */
 #define SITE_IF_WORD 128u      /* the fork is the site's only while a word
 				  of the site's frame holds a given value
 				  (struct shim_site's if_off, if_value):
@@ -418,6 +422,8 @@ struct shim_walk {
 	int frames;            /* frames walked above fork() */
 	bool caller_atfork;    /* the site's caller, in another object,
 				  registers fork handlers */
+	const char *refused;   /* a refused function within its depth (no
+				  site): its label, for vforkshim audit */
 	bool decline_threaded; /* environ could be written unseen by the
 				  window: decline if other threads exist */
 	bool may_assign_environ; /* the child may assign environ: put it
@@ -452,6 +458,34 @@ void shim_sites_learn_environ(const struct shim_walk *w, bool threaded);
 int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max);
 /* the GOT slot the loader binds to an imported symbol, or 0 */
 uintptr_t shim_import_slot(const struct shim_object *o, const char *name);
+
+/* ---- audit mode (audit.c): VFORKSHIM_AUDIT=DIR reroutes nothing and
+ * records the call chains of fork, system, popen and posix_spawn ---- */
+enum shim_audit_kind { SHIM_AUDIT_FORK, SHIM_AUDIT_SYSTEM, SHIM_AUDIT_POPEN, SHIM_AUDIT_POSIX_SPAWN };
+/* One fork's child, as it reports itself: in memory shared on purpose
+ * with the parent (audit.c makes it), written with atomics only. */
+struct shim_audit_slot {
+	int chain;            /* -1: free */
+	const char *first;    /* the child's first call seen (a literal) */
+	int execs, failed;    /* exec calls, and those that returned */
+};
+extern struct shim_audit_slot *shim_audit_child; /* set in an audited fork's child */
+void shim_audit_start(void);
+struct shim_walk;
+pid_t shim_audit_fork(const struct shim_walk *w, enum shim_reason why, uintptr_t ret);
+void shim_audit_spawn(int kind, uintptr_t ret, unsigned long long ns);
+unsigned long long shim_audit_now(void);
+void shim_audit_note(const char *call);
+int shim_audit_exec_returned(int r);
+void shim_audit_report(void);
+/* the child's call noted; an exec that returns counted as failed */
+#define SHIM_AUDIT_NOTE(name) \
+	do { if (__builtin_expect(shim_audit_child != NULL, 0)) shim_audit_note(name); } while (0)
+#define SHIM_AUDIT_EXEC(name, expr) \
+	(__builtin_expect(shim_audit_child != NULL, 0) ? (shim_audit_note(name), shim_audit_exec_returned(expr)) : (expr))
+/* the return addresses above the frame that returns to `ret` (itself
+ * first), at most `max` */
+int shim_backtrace_from(uintptr_t ret, uintptr_t *pcs, int max);
 
 /* ---- the environment while a rerouted child runs (env.c) ---- */
 /* Threads of this process; 0 when /proc cannot tell. */

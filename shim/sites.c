@@ -63,7 +63,7 @@ static void put(const struct shim_object *o, uintptr_t start, uintptr_t end, con
 	struct shim_site *e = &table.e[table.n++];
 	*e = (struct shim_site){ start, end, o->text_start, o->text_end, label,
 				 (unsigned char)depth, flags, (signed char)user_index, 0, 0 };
-	if (!(flags & (SITE_DENY | SITE_ATFORK_CALLER))) {
+	if (!(flags & (SITE_DENY | SITE_ATFORK_CALLER | SITE_REFUSED))) {
 		table.any = true;
 		if ((int)depth > table.max_depth)
 			table.max_depth = (int)depth;

@@ -120,6 +120,13 @@ static int engine_system(const char *line, int *status_out)
 SHIM_EXPORT int system(const char *line)
 {
 	shim_init();
+	SHIM_AUDIT_NOTE("system");
+	if (cfg.enabled && cfg.audit_dir) {
+		unsigned long long t0 = shim_audit_now();
+		int r = real.system(line);
+		shim_audit_spawn(SHIM_AUDIT_SYSTEM, (uintptr_t)__builtin_return_address(0), shim_audit_now() - t0);
+		return r;
+	}
 	if (!cfg.enabled || !shim_engine_wanted(false))
 		return real.system(line);
 	int status;

@@ -116,6 +116,11 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 			continue;
 		if (!(s->flags & SITE_BY_START ? fn == s->start : pc - s->start < s->end - s->start))
 			continue;
+		if (s->flags & SITE_REFUSED) {
+			if (!w->refused && depth <= s->depth && direct_chain(st, s, depth))
+				w->refused = s->label;
+			continue;
+		}
 		if (s->flags & SITE_DENY) {
 			deny = true;
 			continue;
@@ -150,6 +155,34 @@ static _Unwind_Reason_Code nothing(struct _Unwind_Context *ctx, void *arg)
 {
 	(void)ctx, (void)arg;
 	return _URC_END_OF_STACK;
+}
+
+/* The chain of return addresses from `ret` on (audit.c). */
+struct trace {
+	uintptr_t ret, *pcs;
+	int max, n;
+};
+
+static _Unwind_Reason_Code trace_frame(struct _Unwind_Context *ctx, void *arg)
+{
+	struct trace *t = arg;
+	int signal_frame = 0;
+	uintptr_t ip = FRAME_IP(ctx, &signal_frame);
+	if (!ip)
+		return _URC_END_OF_STACK;
+	if (!t->n && ip != t->ret)
+		return _URC_NO_REASON; /* the library's own frames */
+	t->pcs[t->n++] = ip;
+	return t->n == t->max ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+int shim_backtrace_from(uintptr_t ret, uintptr_t *pcs, int max)
+{
+	struct trace t = { ret, pcs, max, 0 };
+	_Unwind_Backtrace(trace_frame, &t);
+	if (!t.n && max > 0) /* not found: the caller's address alone */
+		pcs[t.n++] = ret;
+	return t.n;
 }
 
 /* The start of the function around `pc`, by its FDE; 0 when unknown.

@@ -52,7 +52,7 @@ for r in $releases; do
 	files=$(v files)
 	check "$r: the library in the multiarch library directory, the command, its helpers, man pages, gdb script, drop-in example" \
 		test "$(for f in "/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/vforkshim/libvforkshim.so" \
-			/usr/bin/vforkshim /usr/libexec/vforkshim/probe /usr/libexec/vforkshim/ps /usr/share/man/man1/vforkshim.1.gz \
+			/usr/bin/vforkshim /usr/libexec/vforkshim/probe /usr/libexec/vforkshim/ps /usr/libexec/vforkshim/audit /usr/share/man/man1/vforkshim.1.gz \
 			/usr/share/man/man7/vforkshim.7.gz /usr/share/vforkshim/vforkshim.gdb /usr/share/vforkshim/vforkshim.conf.example; do
 			case " $files " in *" $f "*) ;; *) echo "missing $f" ;; esac; done)" = ""
 	check "$r: vforkshim doctor says rerouting works (exit $(v doctor))" \

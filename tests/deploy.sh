@@ -186,6 +186,7 @@ make -s install DESTDIR="$d" PREFIX=/usr/local B="$B" > "$LOGS/install" 2>&1
 cat > "$tmp/want" <<'LIST'
 ./usr/local/bin/vforkshim
 ./usr/local/lib/libvforkshim.so
+./usr/local/libexec/vforkshim/audit
 ./usr/local/libexec/vforkshim/probe
 ./usr/local/libexec/vforkshim/ps
 ./usr/local/share/man/man1/vforkshim.1
@@ -193,10 +194,10 @@ cat > "$tmp/want" <<'LIST'
 ./usr/local/share/vforkshim/vforkshim.conf.example
 ./usr/local/share/vforkshim/vforkshim.gdb
 LIST
-check "make install: exactly the library, the command and its probe and ps, the gdb script, the example drop-in, the man pages" \
+check "make install: exactly the library, the command and its probe, ps and audit, the gdb script, the example drop-in, the man pages" \
 	cmp -s "$tmp/want" "$tmp/files"
 check "make install: the installed command finds the installed library, probe and ps" \
-	test "$(grep -cx 'LIB_INSTALLED=/usr/local/lib/libvforkshim.so\|PROBE_INSTALLED=/usr/local/libexec/vforkshim/probe\|PS_INSTALLED=/usr/local/libexec/vforkshim/ps' "$d/usr/local/bin/vforkshim")" = 3
+	test "$(grep -cx 'LIB_INSTALLED=/usr/local/lib/libvforkshim.so\|PROBE_INSTALLED=/usr/local/libexec/vforkshim/probe\|PS_INSTALLED=/usr/local/libexec/vforkshim/ps\|AUDIT_INSTALLED=/usr/local/libexec/vforkshim/audit' "$d/usr/local/bin/vforkshim")" = 4
 make -s uninstall DESTDIR="$d" PREFIX=/usr/local B="$B" >> "$LOGS/install" 2>&1
 check "make uninstall: no file left" test -z "$(cd "$d" && find . -type f)"
 check "make uninstall: no folder of ours left" test ! -e "$d/usr/local/libexec/vforkshim" -a ! -e "$d/usr/local/share/vforkshim"

@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${1:-${B:-build}}
-LOCKFREE="fork walk sites site_list elf env import_calls guard guard_env guard_exec exec_path
+LOCKFREE="fork walk sites site_list elf env import_calls audit_child guard guard_env guard_exec exec_path
 	signals log decisions asan spawn_child spawn_actions $(cd shim && ls rt_*.c | sed 's/\.c$//')"
 
 # Lock-free libc: system call wrappers, string and signal-set functions.
@@ -40,6 +40,9 @@ ALLOW="$ALLOW __asan_get_shadow_mapping __asan_handle_vfork __asan_unpoison_memo
 # unresolved, which cannot be the case once a fork has been rerouted;
 # cfg and real are read-only after it; the runtimes' section bounds.
 ALLOW="$ALLOW shim_init shim_next_getenv cfg real stats __start_shim_rt __stop_shim_rt"
+# Audit mode (VFORKSHIM_AUDIT, audit.c) reroutes nothing: its fork is
+# libc's, before which it may record (mmap, clock_gettime, a trylock).
+ALLOW="$ALLOW shim_audit_fork"
 # Data: the environment pointer itself.
 ALLOW="$ALLOW environ __environ"
 

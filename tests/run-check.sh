@@ -72,6 +72,8 @@ fi
 fi
 echo "== deploy: the vforkshim command, systemd drop-ins, gdb, install, man pages"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/deploy.sh || failed=1
+echo "== vforkshim audit"
+LIB="$LIB" LOGS="$LOGS" timeout 600 tests/audit.sh || failed=1
 echo "== runtimes"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/runtimes.sh || failed=1
 echo "== concurrency: the child invisible to threads, signal handlers and the loader"
