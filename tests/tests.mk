@@ -68,7 +68,8 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) shim/shim.h | deps
 	$(FUZZ_CC) -g -O1 -std=gnu11 -Wall -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $< $(FUZZ_SRCS) -ldl -lpthread
 
-test-bins: $(LIB) $(T)/check_preloaded $(T)/check_linked $(PROGS) $(PLUGINS) $(REL_PROGS) $(FUZZ)
+test-bins: $(LIB) $(T)/check_preloaded $(T)/check_linked $(PROGS) $(PLUGINS) $(REL_PROGS) $(FUZZ) \
+	$(B)/demo/spawn_cost
 
 check: test-bins
 	@tests/run-check.sh

@@ -10,6 +10,8 @@ COUNT=${COUNT:-20}
 prog=build/demo/spawn_cost
 lib=$PWD/build/libvforkshim.so
 stats=build/demo/stats
+# a missing program would print zeros and blank counts, not fail: say it
+[ -x "$prog" ] && [ -e "$lib" ] || { echo "demo: $prog or $lib missing: run make demo" >&2; exit 2; }
 echo "vforkshim demo: $GIB GiB resident, $COUNT spawns of /bin/true per method, the default"
 echo "configuration (VFORKSHIM=1 only); $(nproc) cores, $(getconf GNU_LIBC_VERSION), kernel $(uname -r)"
 echo
