@@ -102,6 +102,28 @@ static void scan_segment(struct scan *sc, const unsigned char *b, size_t len, ui
 	}
 }
 
+/* Is the instruction at `call` (in the object's code) a call of the
+ * function whose GOT slot is `slot`: through its PLT entry, or through
+ * the slot itself? */
+bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t slot)
+{
+	const unsigned char *p = (const unsigned char *)call;
+	if (!slot || call < o->text_start || call + 6 > o->text_end)
+		return false;
+	if (p[0] == 0xff && p[1] == 0x15)
+		return (uintptr_t)(p + 6) + rel32(p + 2) == slot;
+	if (p[0] != 0xe8)
+		return false;
+	const unsigned char *t = (const unsigned char *)((uintptr_t)(p + 5) + rel32(p + 1));
+	if ((uintptr_t)t < o->text_start || (uintptr_t)t + 11 > o->text_end)
+		return false;
+	if (!memcmp(t, "\xf3\x0f\x1e\xfa", 4))
+		t += 4; /* endbr64 */
+	if (t[0] == 0xf2)
+		t++; /* bnd */
+	return t[0] == 0xff && t[1] == 0x25 && (uintptr_t)(t + 6) + rel32(t + 2) == slot;
+}
+
 int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
 {
 	struct scan sc = { calls, max, 0 };
@@ -127,6 +149,12 @@ uintptr_t shim_import_slot(const struct shim_object *o, const char *name)
 {
 	(void)o, (void)name;
 	return 0;
+}
+
+bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t slot)
+{
+	(void)o, (void)call, (void)slot;
+	return false;
 }
 
 #endif

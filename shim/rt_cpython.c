@@ -42,9 +42,9 @@ static const struct shim_runtime rt_cpython;
 /* the interpreter (PyOS_AfterFork_Child: the executable or libpython)
  * and _posixsubprocess, built in or a module of its own */
 static const struct shim_site_def sites[] = {
-	{ "PyOS_AfterFork_Child", 0, SITE_DENY },
-	{ "PyInit__posixsubprocess", 0, SITE_DENY },
-	{ NULL, 0, 0 },
+	{ "PyOS_AfterFork_Child", 0, SITE_DENY, NULL },
+	{ "PyInit__posixsubprocess", 0, SITE_DENY, NULL },
+	{ NULL, 0, 0, NULL },
 };
 
 static const unsigned read_versions[] = { 309, 311, 313, 314, 0 };
@@ -272,10 +272,14 @@ static void find(const struct shim_object *o)
 			}
 		}
 	}
+	uintptr_t fork_slot = shim_import_slot(o, "fork");
 	for (int i = 0; i < seen[k].n; i++) {
 		int32_t disp;
 		uintptr_t call = seen[k].call[i];
-		if (!child_tests_none(o, call, none, &after, &disp) || disp != seen[k].disp[i])
+		/* decoded again, the call itself included: another object may
+		 * have been loaded where a scanned one was */
+		if (!shim_is_call_through(o, call, fork_slot) || !child_tests_none(o, call, none, &after, &disp) ||
+		    disp != seen[k].disp[i])
 			continue;
 		/* frame 1 returns to the instruction after the call */
 		shim_site_add_if(o, call, after_call(call), "cpython:fork_exec", 1,

@@ -16,8 +16,8 @@
 #include "lockfree.h"
 
 static const struct shim_site_def sites[] = {
-	{ "Java_java_lang_ProcessImpl_forkAndExec", 3, SITE_WRITES_ENVIRON },
-	{ NULL, 0, 0 },
+	{ "Java_java_lang_ProcessImpl_forkAndExec", 3, SITE_WRITES_ENVIRON, NULL },
+	{ NULL, 0, 0, NULL },
 };
 
 SHIM_RUNTIME(rt_jdk) = { .name = "jdk", .sites = sites };

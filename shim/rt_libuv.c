@@ -21,8 +21,11 @@
 #include "lockfree.h"
 
 static const struct shim_site_def sites[] = {
-	{ "uv_spawn", 2, SITE_WRITES_ENVIRON },
-	{ NULL, 0, 0 },
+	/* libuv.so's own fork handler resets its thread pool's once-state
+	 * in the child: needless in one that execs. Elsewhere (libuv
+	 * linked into another object) that object's handlers are unknown */
+	{ "uv_spawn", 2, SITE_WRITES_ENVIRON | SITE_ATFORK_READ, "libuv" },
+	{ NULL, 0, 0, NULL },
 };
 
 static const unsigned read_versions[] = { 140, 144, 146, 150, 151, 153, 0 };

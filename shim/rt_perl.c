@@ -38,12 +38,15 @@
 static const struct shim_runtime rt_perl;
 
 static const struct shim_site_def sites[] = {
-	{ "Perl_pp_system", 2, SITE_FAIL_FORK },
+	/* /usr/bin/perl registers Perl's fork handlers (perlmain:
+	 * PTHREAD_ATFORK): they lock and unlock the interpreter's mutexes
+	 * around fork, needless in a child that execs */
+	{ "Perl_pp_system", 2, SITE_FAIL_FORK | SITE_ATFORK_READ, NULL },
 	/* read and refused (docs/sites.md): their children may run Perl
 	 * code; named only so that vforkshim audit can say so */
-	{ "Perl_my_popen", 2, SITE_REFUSED },
-	{ "Perl_my_popen_list", 2, SITE_REFUSED },
-	{ NULL, 0, 0 },
+	{ "Perl_my_popen", 2, SITE_REFUSED, NULL },
+	{ "Perl_my_popen_list", 2, SITE_REFUSED, NULL },
+	{ NULL, 0, 0, NULL },
 };
 
 static const unsigned read_versions[] = { 532, 536, 540, 542, 0 };
@@ -85,7 +88,7 @@ static void find(const struct shim_object *o)
 		    shim_function_start(fn + 1) != fn)
 			return; /* replaced by a module, or not a function start */
 		shim_site_add(o, fn, fn + 1, "perl:pp_system", 2,
-			      shim_runtime_flags(&rt_perl, o, SITE_FAIL_FORK | SITE_BY_START));
+			      shim_runtime_flags(&rt_perl, o, SITE_FAIL_FORK | SITE_BY_START | SITE_ATFORK_READ));
 		return;
 	}
 }

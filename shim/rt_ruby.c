@@ -18,8 +18,8 @@
 static const struct shim_runtime rt_ruby;
 
 static const struct shim_site_def sites[] = {
-	{ "rb_fork_async_signal_safe", 4, 0 },
-	{ NULL, 0, 0 },
+	{ "rb_fork_async_signal_safe", 4, 0, NULL },
+	{ NULL, 0, 0, NULL },
 };
 
 static const unsigned read_versions[] = { 207, 301, 303, 0 };

@@ -304,6 +304,8 @@ struct shim_site_def {
 				 fork() (fork()'s caller is 1), every frame
 				 between in the same object */
 	unsigned flags;
+	const char *handlers_of; /* SITE_ATFORK_READ holds only in an object
+				    of this name (prefix), e.g. "libuv" */
 };
 #define SITE_FAIL_FORK 1u      /* a failed exec runs the language's own
 				  code: finish it in a real fork */
@@ -326,6 +328,11 @@ struct shim_site_def {
 				  called from it, from another object, is
 				  declined: its caller expects them to run
 				  in the child (uvloop) */
+#define SITE_ATFORK_READ 512u  /* the fork handlers the site's object
+				  registers were read: needless in an
+				  exec-bound child (libuv's, Perl's) */
+#define SITE_OWN_ATFORK 1024u  /* set: the site's object registers fork
+				  handlers not read: declined (R_ATFORK) */
 #define SITE_REFUSED 256u      /* not a site: a function read and refused
 				  (docs/sites.md says why); only named, by
 				  vforkshim audit, when a fork comes from it */
@@ -458,6 +465,7 @@ void shim_sites_learn_environ(const struct shim_walk *w, bool threaded);
 int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max);
 /* the GOT slot the loader binds to an imported symbol, or 0 */
 uintptr_t shim_import_slot(const struct shim_object *o, const char *name);
+bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t slot);
 
 /* ---- audit mode (audit.c): VFORKSHIM_AUDIT=DIR reroutes nothing and
  * records the call chains of fork, system, popen and posix_spawn ---- */

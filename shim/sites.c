@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,7 +27,10 @@
 #include "shim.h"
 #include "lockfree.h"
 
-#define MAX_ENTRIES 64
+/* Every object that registers fork handlers takes an entry; a table
+ * that overflows declines every fork (fail closed: a dropped deny or
+ * fork-handler entry would let a fork through that must stay real). */
+#define MAX_ENTRIES 256
 
 static struct {
 	unsigned seq; /* even: whole; odd: being rebuilt */
@@ -34,12 +38,14 @@ static struct {
 	bool built;
 	int n, max_depth;
 	bool any; /* an entry other than a deny */
+	bool overflow; /* an entry did not fit: decline every fork */
 	struct shim_site e[MAX_ENTRIES];
 } table;
 static pthread_mutex_t rebuild_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t rebuilder; /* the thread rebuilding, while it does */
 static char program[PATH_MAX]; /* the main program's path: its dlpi_name is "" */
 static int fork_all_writes_environ; /* learned under fork=all */
-static int unread_logged;
+static int unread_logged, overflow_logged;
 
 /* The runtimes: every rt_*.c puts a pointer to its description in the
  * section shim_rt (SHIM_RUNTIME); the linker gives its bounds. */
@@ -55,11 +61,17 @@ void shim_sites_init(void)
 	program[n > 0 ? n : 0] = '\0';
 }
 
+static unsigned own_atfork(unsigned flags);
+
 static void put(const struct shim_object *o, uintptr_t start, uintptr_t end, const char *label,
 		unsigned depth, unsigned flags, int user_index)
 {
-	if (table.n == MAX_ENTRIES)
+	if (user_index < 0 && !(flags & (SITE_DENY | SITE_ATFORK_CALLER | SITE_REFUSED)))
+		flags = own_atfork(flags);
+	if (table.n == MAX_ENTRIES) {
+		table.overflow = true;
 		return;
+	}
 	struct shim_site *e = &table.e[table.n++];
 	*e = (struct shim_site){ start, end, o->text_start, o->text_end, label,
 				 (unsigned char)depth, flags, (signed char)user_index, 0, 0 };
@@ -115,6 +127,36 @@ unsigned shim_runtime_flags(const struct shim_runtime *r, const struct shim_obje
 	return read ? flags : flags | SITE_UNREAD;
 }
 
+/* Does the object register fork handlers? glibc's pthread_atfork is
+ * __register_atfork (libc_nonshared.a), musl's is itself. Not this
+ * library, whose handlers are for the real forks it lets through, and
+ * which calls main (a tail call to a site in main leaves this library
+ * as the caller); not glibc's own objects (libpthread before 2.34
+ * registers its internal ones). */
+static bool registers_fork_handlers(const struct shim_object *o)
+{
+	uintptr_t self = (uintptr_t)&registers_fork_handlers;
+	if (self - o->text_start < o->text_end - o->text_start || shim_object_is(o, "libc.so.6", false) ||
+	    shim_object_is(o, "libpthread.so.0", false))
+		return false;
+	return shim_object_references(o, "__register_atfork") || shim_object_references(o, "pthread_atfork");
+}
+
+/* While scan() runs: whether the object scanned registers fork
+ * handlers, for the sites the runtimes' find() adds to it. */
+static bool scanning_atfork;
+
+/* A built-in site in an object that registers fork handlers: its child
+ * skips them when rerouted. Declined (SITE_OWN_ATFORK) unless the
+ * runtime read those handlers and found them needless in an exec-bound
+ * child (SITE_ATFORK_READ): a libuv or a Perl linked into another
+ * object alongside handlers of that object's own (uvloop's wheel, say)
+ * is declined. */
+static unsigned own_atfork(unsigned flags)
+{
+	return scanning_atfork && !(flags & SITE_ATFORK_READ) ? flags | SITE_OWN_ATFORK : flags;
+}
+
 static int scan(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size, (void)data;
@@ -123,28 +165,26 @@ static int scan(struct dl_phdr_info *info, size_t size, void *data)
 	struct shim_object o;
 	if (!shim_object_init(&o, info, program))
 		return 0;
+	bool atfork = registers_fork_handlers(&o);
+	scanning_atfork = atfork;
 	for (const struct shim_runtime *const *r = __start_shim_rt; r && r < __stop_shim_rt; r++) {
 		for (const struct shim_site_def *d = (*r)->sites; d && d->symbol; d++) {
 			uintptr_t start;
 			size_t sz;
 			if (!shim_object_sym(&o, d->symbol, &start, &sz))
 				continue;
-			if (d->flags & SITE_DENY) /* the whole object's code */
-				put(&o, o.text_start, o.text_end, d->symbol, 0, d->flags, -1);
+			unsigned flags = d->flags;
+			if ((flags & SITE_ATFORK_READ) && d->handlers_of && !shim_object_is(&o, d->handlers_of, true))
+				flags &= ~SITE_ATFORK_READ; /* read only in that object */
+			if (flags & SITE_DENY) /* the whole object's code */
+				put(&o, o.text_start, o.text_end, d->symbol, 0, flags, -1);
 			else
-				put(&o, start, start + sz, d->symbol, d->depth, shim_runtime_flags(*r, &o, d->flags), -1);
+				put(&o, start, start + sz, d->symbol, d->depth, shim_runtime_flags(*r, &o, flags), -1);
 		}
 		if ((*r)->find)
 			(*r)->find(&o);
 	}
-	/* An object that registers fork handlers: glibc's pthread_atfork
-	 * is __register_atfork (libc_nonshared.a), musl's is itself. Not
-	 * this library, whose handlers are for the real forks it lets
-	 * through, and which calls main (a tail call to a site in main
-	 * leaves this library as the caller). */
-	uintptr_t self = (uintptr_t)&scan;
-	if (!(self - o.text_start < o.text_end - o.text_start) &&
-	    (shim_object_references(&o, "__register_atfork") || shim_object_references(&o, "pthread_atfork")))
+	if (atfork)
 		put(&o, o.text_start, o.text_end, "fork handlers", 0, SITE_ATFORK_CALLER, -1);
 	for (int i = 0; i < shim_user_sites(); i++) {
 		const struct shim_user_site *u = shim_user_site(i);
@@ -188,17 +228,34 @@ static bool current(unsigned *seq)
 		*seq = s;
 		return true;
 	}
-	if (pthread_mutex_trylock(&rebuild_lock) != 0)
+	if (pthread_mutex_trylock(&rebuild_lock) != 0) {
+		/* Another thread is rebuilding (the first forks of a threaded
+		 * program all find the table unbuilt): wait for it, a few
+		 * milliseconds at most. This thread rebuilding, interrupted by
+		 * a signal handler that forks: decline, never wait for itself. */
+		if (__atomic_load_n(&rebuilder, __ATOMIC_RELAXED) == pthread_self())
+			return false;
+		for (int i = 0; i < 1000 && (__atomic_load_n(&table.seq, __ATOMIC_ACQUIRE) & 1); i++)
+			sched_yield();
+		s = __atomic_load_n(&table.seq, __ATOMIC_ACQUIRE);
+		if (!(s & 1) && table.built && table.adds == c.adds && table.subs == c.subs) {
+			*seq = s;
+			return true;
+		}
 		return false;
+	}
+	__atomic_store_n(&rebuilder, pthread_self(), __ATOMIC_RELAXED);
 	__atomic_store_n(&table.seq, table.seq + 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	table.n = 0;
 	table.max_depth = 0;
 	table.any = false;
+	table.overflow = false;
 	dl_iterate_phdr(scan, NULL);
 	table.built = true;
 	__atomic_store_n(&table.seq, table.seq + 1, __ATOMIC_RELEASE);
 	*seq = table.seq;
+	__atomic_store_n(&rebuilder, (pthread_t)0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&rebuild_lock);
 	return true;
 }
@@ -220,6 +277,12 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
 	unsigned seq;
 	if (!current(&seq))
 		return R_BUSY;
+	if (__atomic_load_n(&table.overflow, __ATOMIC_RELAXED)) {
+		if (!__atomic_exchange_n(&overflow_logged, 1, __ATOMIC_RELAXED))
+			shim_log(LOG_WARN, "more than %d site entries (objects that register fork handlers count): every fork stays real",
+				 MAX_ENTRIES);
+		return R_RESOURCE;
+	}
 	if (cfg.fork == FORK_SITES && !__atomic_load_n(&table.any, __ATOMIC_RELAXED))
 		return R_POLICY; /* no site loaded: nothing to find, no walk */
 	int depth = cfg.fork == FORK_ALL ? SHIM_MAX_WALK : table.max_depth + 1;
@@ -236,26 +299,29 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
 	case WALK_SITE:
 		if (!w->site_top)
 			return R_UNWIND; /* its frame's top is unknown: do not guess */
-		if (w->caller_atfork)
-			return R_ATFORK;
 		/* the word the child will test, read in this thread's own
 		 * live frame: the bottom of the site's frame is where its
 		 * stack pointer stood at the call of fork() */
 		if ((w->site.flags & SITE_IF_WORD) &&
 		    *(const uintptr_t *)(w->last_cfa + (intptr_t)w->site.if_off) != w->site.if_value)
 			return R_PREEXEC;
-		if (w->site.flags & SITE_UNREAD) {
-			if (!__atomic_exchange_n(&unread_logged, 1, __ATOMIC_RELAXED))
-				shim_log(LOG_INFO, "%s: this version of its runtime was not read (docs/sites.md); its forks stay real",
-					 w->site.label);
-			return R_UNREAD;
-		}
 		if (w->site.user >= 0) { /* the user vouches for the child; what it learned */
 			w->may_assign_environ = true;
 			w->decline_threaded = __atomic_load_n(&shim_user_site(w->site.user)->writes_environ, __ATOMIC_RELAXED);
 		} else {
 			w->may_assign_environ = w->site.flags & SITE_WRITES_ENVIRON;
 			w->decline_threaded = w->site.flags & (SITE_WRITES_ENVIRON | SITE_ENVIRON_UNGUARDED);
+		}
+		/* fork handlers that must run: declined; where the site would
+		 * be declined for other threads anyway (Node, whose binary
+		 * holds libuv and registers its handler), that is the reason */
+		if (w->caller_atfork || (w->site.flags & SITE_OWN_ATFORK))
+			return w->decline_threaded && shim_threads() != 1 ? R_THREADS : R_ATFORK;
+		if (w->site.flags & SITE_UNREAD) {
+			if (!__atomic_exchange_n(&unread_logged, 1, __ATOMIC_RELAXED))
+				shim_log(LOG_INFO, "%s: this version of its runtime was not read (docs/sites.md); its forks stay real",
+					 w->site.label);
+			return R_UNREAD;
 		}
 		return R_COUNT;
 	default:

@@ -58,6 +58,7 @@ struct state {
 	int n, max;
 	bool past_fork;
 	const struct shim_site *matched;
+	int after_site; /* frames looked at above the site */
 	uintptr_t pc[SHIM_MAX_SITE_DEPTH + 1]; /* frames 1.. of the chain */
 };
 
@@ -79,7 +80,17 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 	struct shim_walk *w = st->w;
 	int signal_frame = 0;
 	uintptr_t ip = FRAME_IP(ctx, &signal_frame), cfa = FRAME_CFA(ctx);
-	if (st->matched) { /* the site's caller */
+	if (st->matched) { /* the site's caller, then the frame above it */
+		if (signal_frame || !ip) { /* the site is a signal handler (its
+					      caller the kernel's trampoline,
+					      above it the interrupted frame):
+					      its fork is a handler's */
+			if (signal_frame)
+				w->verdict = WALK_SIGNAL;
+			return _URC_END_OF_STACK;
+		}
+		if (st->after_site++)
+			return _URC_END_OF_STACK;
 		w->site_top = cfa;
 		uintptr_t caller = ip - 1;
 		for (int i = 0; i < st->n; i++) {
@@ -88,7 +99,7 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 			    s->start != st->matched->obj_start)
 				w->caller_atfork = true;
 		}
-		return _URC_END_OF_STACK;
+		return _URC_NO_REASON;
 	}
 	if (!ip)
 		return _URC_END_OF_STACK;

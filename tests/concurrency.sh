@@ -82,10 +82,36 @@ check "a site called by a plugin whose fork handler closes a descriptor in the c
 check "    the plugin's fork real, main's own rerouted ($(stats fallback_atfork fork_rerouted))" \
 	test "$(stats fallback_atfork fork_rerouted)" = 1/1
 
+# more objects with fork handlers than the site table holds: every
+# fork real (a dropped entry must not let one through), one warning
+mkdir -p "$T/many"
+for i in $(seq 1 260); do cp "$PL/libatfork.so" "$T/many/libatfork$i.so"; done
+both VFORKSHIM_SITES=spawn_exec -- "$P/atfork_caller" "$PL/libatfork.so" "$R" "$T"/many/libatfork*.so
+check "260 objects with fork handlers (the table holds 256 entries): the same output" same
+check "    every fork real, as fallback_resource, one warning ($(stats fork_rerouted fallback_resource))" \
+	test "$(stats fork_rerouted fallback_resource)/$(grep -c 'site entries' "$LOGS/err")" = 0/2/1
+# libuv linked into a program that registers a fork handler of its own:
+# that object's handlers are not libuv's, the fork stays real
+if [ -e "$(pkg-config --variable=libdir libuv 2>/dev/null)/libuv_a.a" ] &&
+	cc -O2 -rdynamic -o "$T/uv_atfork" tests/embed/uv_atfork.c $(pkg-config --cflags libuv) \
+		"$(pkg-config --variable=libdir libuv)/libuv_a.a" -lpthread -ldl 2> "$T/uva.err"; then
+	both -- "$T/uv_atfork" "$R"
+	check "libuv linked into a program with a fork handler of its own: the handler ran (same output)" same
+	want=0/1; uv_forks "$(pkg-config --modversion libuv)" || want=0/0
+	check "    declined: its object registers fork handlers not libuv's ($(stats fork_rerouted fallback_atfork), $want expected)" \
+		test "$(stats fork_rerouted fallback_atfork)" = $want
+else
+	echo "skip: libuv's static archive (libuv1-dev) is not there or does not link: $(head -c 200 "$T/uva.err" 2>/dev/null)"
+fi
+
 echo "== signal handlers"
 both VFORKSHIM_SITES=site_run -- "$P/signal_fork" 3
 check "[4] a handler's fork while a site waits further up the stack: real, its write stays in its own memory" same
 check "    3 site forks rerouted, 3 handler forks real" test "$(stats fork_rerouted fork_real)" = 3/3
+both VFORKSHIM_SITES=handler_spawn -- "$P/sig_site" "$R"
+check "a site that is itself a signal handler: same output" same
+check "    its fork is a handler's: real (fallback_signal=$(stat_of fallback_signal))" \
+	test "$(stats fork_rerouted fallback_signal)" = 0/1
 both VFORKSHIM_SITES=site_run/8 -- "$P/signal_fork" 3
 check "[4] the same with the site allowed 8 frames deep: the signal frame ends the walk" same
 check "    the handler's forks counted as fallback_signal" test "$(stats fork_rerouted fallback_signal)" = 3/3

@@ -29,6 +29,8 @@ ALLOW="$ALLOW dl_iterate_phdr"
 # Our own rebuild lock of the site table (sites.c): a trylock, never a
 # wait; unlocked by the thread that took it.
 ALLOW="$ALLOW pthread_mutex_trylock pthread_mutex_unlock"
+# Waiting for another thread's rebuild: a yield, and who this thread is.
+ALLOW="$ALLOW sched_yield pthread_self"
 # libgcc's unwinder, linked in (walk.c): no lock but the loader's list
 # lock above (or none, with _dl_find_object), no allocation while no
 # frame is registered with this private copy, which nothing does.

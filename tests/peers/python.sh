@@ -14,8 +14,14 @@ python_modules="test.test_subprocess test.test_os test.test_posix test.test_pope
 python_mp="WithProcessesTestProcess WithProcessesTestPool WithProcessesTestQueue"
 
 python_prepare() {
-	# the interpreter itself, not a wrapper script (pyenv's shims are bash)
-	python_bin=$(readlink -f "$(python3 -c 'import sys; print(sys.executable)')") || return 1
+	# Debian's interpreter where there is one (what CI has), else the one
+	# python3 runs: the binary itself, not a wrapper script (pyenv's
+	# shims are bash)
+	if [ -x /usr/bin/python3 ]; then
+		python_bin=$(readlink -f /usr/bin/python3)
+	else
+		python_bin=$(readlink -f "$(python3 -c 'import sys; print(sys.executable)')") || return 1
+	fi
 	python_v=$("$python_bin" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	if ! "$python_bin" -c 'import test.test_subprocess' 2>/dev/null; then
 		if [ "$(id -u)" = 0 ] && [ "$python_bin" = "/usr/bin/python$python_v" ]; then
@@ -30,7 +36,7 @@ python_prepare() {
 	for m in spawn forkserver; do
 		for c in $python_mp; do
 			for t in "test.test_multiprocessing_$m.$c" "test.test_multiprocessing_$m.test_processes.$c"; do
-				if "$python_bin" -c "import unittest; unittest.defaultTestLoader.loadTestsFromName('$t')" 2>/dev/null; then
+				if "$python_bin" -c "import importlib; m = importlib.import_module('${t%.*}'); m.$c" 2>/dev/null; then
 					python_tests="$python_tests $t"
 					break
 				fi
@@ -38,6 +44,11 @@ python_prepare() {
 		done
 	done
 }
+
+# A stress test that counts signal deliveries against the clock: it
+# fails at baseline on a loaded 2-core machine (seen in the run of
+# 2026-12-01, without the shim); skipped in every mode alike.
+export PYRUNNER_SKIP="test.test_signal.StressTest.test_stress_modifying_handlers"
 
 python_run() {
 	(cd "$1" && timeout 1800 "$python_bin" "$TOP/tests/peers/pyrunner.py" "$1/results" $python_tests)

@@ -2,10 +2,13 @@
  * (tests/plugins/atfork.c, uvloop's pattern), while another thread
  * allocates and reads the environment.
  *
- *   atfork_caller PLUGIN REPORT   the plugin calls spawn_exec (a user
+ *   atfork_caller PLUGIN REPORT [MORE...]
+ *                                 the plugin calls spawn_exec (a user
  *                                 site, here) with `REPORT fd:W`; its
  *                                 child handler closes W; then main
- *                                 calls spawn_exec itself, `REPORT mask`
+ *                                 calls spawn_exec itself, `REPORT mask`;
+ *                                 MORE: other plugins loaded first (the
+ *                                 site table's overflow)
  *
  * The first fork must stay real (fallback_atfork), the second one may
  * be rerouted: nothing registered expects to run in its child. Built
@@ -47,8 +50,13 @@ static void *busy(void *arg)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3)
+	if (argc < 3)
 		return 2;
+	for (int i = 3; i < argc; i++)
+		if (!dlopen(argv[i], RTLD_NOW)) {
+			fprintf(stderr, "dlopen: %s\n", dlerror());
+			return 1;
+		}
 	void *h = dlopen(argv[1], RTLD_NOW);
 	int (*plugin_spawn)(const char *) = h ? (int (*)(const char *))dlsym(h, "plugin_spawn") : NULL;
 	if (!plugin_spawn) {
