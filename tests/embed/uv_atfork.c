@@ -17,6 +17,13 @@ static void in_child(void)
 		close(leak);
 }
 
+/* wait for the child: its report must be written before we exit */
+static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
+{
+	(void)status, (void)sig;
+	uv_close((uv_handle_t *)proc, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2)
@@ -32,7 +39,8 @@ int main(int argc, char **argv)
 	uv_stdio_container_t io[3] = { { .flags = UV_INHERIT_FD, .data.fd = 0 },
 				       { .flags = UV_INHERIT_FD, .data.fd = 1 },
 				       { .flags = UV_INHERIT_FD, .data.fd = 2 } };
-	uv_process_options_t o = { .file = argv[1], .args = args, .stdio_count = 3, .stdio = io };
+	uv_process_options_t o = { .file = argv[1], .args = args, .stdio_count = 3, .stdio = io,
+				   .exit_cb = on_exit_cb };
 	uv_process_t proc;
 	fflush(stdout);
 	int r = uv_spawn(uv_default_loop(), &proc, &o);
@@ -40,7 +48,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uv_spawn: %s\n", uv_strerror(r));
 		return 1;
 	}
-	uv_close((uv_handle_t *)&proc, NULL);
 	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 	return 0;
 }
