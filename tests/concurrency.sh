@@ -135,7 +135,7 @@ atexit handler ran in the parent/1"
 echo "== runtimes"
 if have node; then
 	both -- node tests/embed/node_share_env.js 40
-	check "[1][2] Node: a worker on SHARE_ENV sets and reads variables while main spawns with an env: same results" same
+	check "[1][2] Node: a worker on SHARE_ENV sets and reads variables while main spawns with an env: same results (exit $rc)" same
 	want=0/40; uv_forks "$(node -p process.versions.uv)" || want=0/0
 	check "    every spawn declined, uv_spawn's child assigns environ ($(stats fork_rerouted fallback_threads), $want expected)" \
 		test "$(stats fork_rerouted fallback_threads)" = $want
