@@ -238,6 +238,29 @@ bool shim_object_references(const struct shim_object *o, const char *name)
 /* Is the object `o` the one named `name`: its path when `name` has a
  * slash, else its file name or its soname; `prefix` accepts the start
  * of a file name ("libruby" for libruby-3.1.so.3.1). */
+/* LIST: names separated by '|', each a file name or soname; one that
+ * ends in '*' matches by prefix ("libuv.so.*"). No allocation. */
+bool shim_object_named(const struct shim_object *o, const char *list)
+{
+	char one[64];
+	for (const char *p = list; *p;) {
+		size_t n = 0;
+		while (p[n] && p[n] != '|')
+			n++;
+		if (n > 0 && n < sizeof one) {
+			memcpy(one, p, n);
+			one[n] = '\0';
+			bool prefix = one[n - 1] == '*';
+			if (prefix)
+				one[n - 1] = '\0';
+			if (shim_object_is(o, one, prefix))
+				return true;
+		}
+		p += n + (p[n] == '|');
+	}
+	return false;
+}
+
 bool shim_object_is(const struct shim_object *o, const char *name, bool prefix)
 {
 	if (!o->path)

@@ -24,7 +24,7 @@ static const struct shim_site_def sites[] = {
 	/* libuv.so's own fork handler resets its thread pool's once-state
 	 * in the child: needless in one that execs. Elsewhere (libuv
 	 * linked into another object) that object's handlers are unknown */
-	{ "uv_spawn", 2, SITE_WRITES_ENVIRON | SITE_ATFORK_READ, "libuv" },
+	{ "uv_spawn", 2, SITE_WRITES_ENVIRON | SITE_ATFORK_READ, "libuv.so.*" },
 	{ NULL, 0, 0, NULL },
 };
 

@@ -37,11 +37,16 @@
 
 static const struct shim_runtime rt_perl;
 
+/* The objects whose fork handlers are Perl's own: the perl executable
+ * (Debian links libperl into it) and libperl.so. Perl linked into any
+ * other program sits beside handlers of that program's: not read. */
+#define PERL_OBJECTS "perl|perl5.*|libperl.so.*"
+
 static const struct shim_site_def sites[] = {
 	/* /usr/bin/perl registers Perl's fork handlers (perlmain:
 	 * PTHREAD_ATFORK): they lock and unlock the interpreter's mutexes
 	 * around fork, needless in a child that execs */
-	{ "Perl_pp_system", 2, SITE_FAIL_FORK | SITE_ATFORK_READ, NULL },
+	{ "Perl_pp_system", 2, SITE_FAIL_FORK | SITE_ATFORK_READ, PERL_OBJECTS },
 	/* read and refused (docs/sites.md): their children may run Perl
 	 * code; named only so that vforkshim audit can say so */
 	{ "Perl_my_popen", 2, SITE_REFUSED, NULL },
@@ -88,7 +93,8 @@ static void find(const struct shim_object *o)
 		    shim_function_start(fn + 1) != fn)
 			return; /* replaced by a module, or not a function start */
 		shim_site_add(o, fn, fn + 1, "perl:pp_system", 2,
-			      shim_runtime_flags(&rt_perl, o, SITE_FAIL_FORK | SITE_BY_START | SITE_ATFORK_READ));
+			      shim_runtime_flags(&rt_perl, o, SITE_FAIL_FORK | SITE_BY_START |
+						 (shim_object_named(o, PERL_OBJECTS) ? SITE_ATFORK_READ : 0)));
 		return;
 	}
 }

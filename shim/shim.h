@@ -305,7 +305,8 @@ struct shim_site_def {
 				 between in the same object */
 	unsigned flags;
 	const char *handlers_of; /* SITE_ATFORK_READ holds only in an object
-				    of this name (prefix), e.g. "libuv" */
+				    of these names (shim_object_named),
+				    e.g. "libuv.so.*" */
 };
 #define SITE_FAIL_FORK 1u      /* a failed exec runs the language's own
 				  code: finish it in a real fork */
@@ -362,6 +363,7 @@ bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *
 void *shim_object_callable(const struct shim_object *o, const char *name);
 bool shim_object_references(const struct shim_object *o, const char *name);
 bool shim_object_reloc(const struct shim_object *o, const char *name, uintptr_t *where);
+bool shim_object_named(const struct shim_object *o, const char *list);
 bool shim_object_is(const struct shim_object *o, const char *name, bool prefix);
 
 /* One runtime's knowledge, in a file of its own (rt_*.c). */

@@ -174,7 +174,7 @@ static int scan(struct dl_phdr_info *info, size_t size, void *data)
 			if (!shim_object_sym(&o, d->symbol, &start, &sz))
 				continue;
 			unsigned flags = d->flags;
-			if ((flags & SITE_ATFORK_READ) && d->handlers_of && !shim_object_is(&o, d->handlers_of, true))
+			if ((flags & SITE_ATFORK_READ) && d->handlers_of && !shim_object_named(&o, d->handlers_of))
 				flags &= ~SITE_ATFORK_READ; /* read only in that object */
 			if (flags & SITE_DENY) /* the whole object's code */
 				put(&o, o.text_start, o.text_end, d->symbol, 0, flags, -1);

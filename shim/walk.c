@@ -58,7 +58,7 @@ struct state {
 	int n, max;
 	bool past_fork;
 	const struct shim_site *matched;
-	int after_site; /* frames looked at above the site */
+	int after_site; /* frames looked at above the site (3 at most) */
 	uintptr_t pc[SHIM_MAX_SITE_DEPTH + 1]; /* frames 1.. of the chain */
 };
 
@@ -80,26 +80,30 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 	struct shim_walk *w = st->w;
 	int signal_frame = 0;
 	uintptr_t ip = FRAME_IP(ctx, &signal_frame), cfa = FRAME_CFA(ctx);
-	if (st->matched) { /* the site's caller, then the frame above it */
-		if (signal_frame || !ip) { /* the site is a signal handler (its
-					      caller the kernel's trampoline,
-					      above it the interrupted frame):
-					      its fork is a handler's */
+	if (st->matched) {
+		/* The three frames above the site: its caller, then two more.
+		 * libgcc marks the *interrupted* frame as the signal frame,
+		 * the one above the kernel's trampoline: one of these three is
+		 * marked when the site is a handler (trampoline, interrupted)
+		 * or is called by one directly (handler, trampoline,
+		 * interrupted). Its fork is a handler's. A helper between the
+		 * handler and the site is not seen (docs/sites.md). */
+		if (signal_frame || !ip) {
 			if (signal_frame)
 				w->verdict = WALK_SIGNAL;
 			return _URC_END_OF_STACK;
 		}
-		if (st->after_site++)
-			return _URC_END_OF_STACK;
-		w->site_top = cfa;
-		uintptr_t caller = ip - 1;
-		for (int i = 0; i < st->n; i++) {
-			const struct shim_site *s = &st->sites[i];
-			if ((s->flags & SITE_ATFORK_CALLER) && caller - s->start < s->end - s->start &&
-			    s->start != st->matched->obj_start)
-				w->caller_atfork = true;
+		if (st->after_site++ == 0) { /* the caller */
+			w->site_top = cfa;
+			uintptr_t caller = ip - 1;
+			for (int i = 0; i < st->n; i++) {
+				const struct shim_site *s = &st->sites[i];
+				if ((s->flags & SITE_ATFORK_CALLER) && caller - s->start < s->end - s->start &&
+				    s->start != st->matched->obj_start)
+					w->caller_atfork = true;
+			}
 		}
-		return _URC_NO_REASON;
+		return st->after_site < 3 ? _URC_NO_REASON : _URC_END_OF_STACK;
 	}
 	if (!ip)
 		return _URC_END_OF_STACK;

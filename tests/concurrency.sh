@@ -103,6 +103,12 @@ if [ -e "$(pkg-config --variable=libdir libuv 2>/dev/null)/libuv_a.a" ] &&
 else
 	echo "skip: libuv's static archive (libuv1-dev) is not there or does not link: $(head -c 200 "$T/uva.err" 2>/dev/null)"
 fi
+# Perl linked into a program of another name, beside a fork handler of
+# that program's own: Perl's handlers were read, that program's were not
+both -- "$P/perl_atfork" "$R"
+check "Perl's site in a program with a fork handler of its own: the handler ran (same output)" same
+check "    declined: its object registers fork handlers not Perl's ($(stats fork_rerouted fallback_atfork))" \
+	test "$(stats fork_rerouted fallback_atfork)" = 0/1
 
 echo "== signal handlers"
 both VFORKSHIM_SITES=site_run -- "$P/signal_fork" 3
@@ -110,6 +116,10 @@ check "[4] a handler's fork while a site waits further up the stack: real, its w
 check "    3 site forks rerouted, 3 handler forks real" test "$(stats fork_rerouted fork_real)" = 3/3
 both VFORKSHIM_SITES=handler_spawn -- "$P/sig_site" "$R"
 check "a site that is itself a signal handler: same output" same
+check "    its fork is a handler's: real (fallback_signal=$(stat_of fallback_signal))" \
+	test "$(stats fork_rerouted fallback_signal)" = 0/1
+both VFORKSHIM_SITES=handler_spawn -- "$P/sig_site" "$R" called
+check "a site called by a signal handler: same output" same
 check "    its fork is a handler's: real (fallback_signal=$(stat_of fallback_signal))" \
 	test "$(stats fork_rerouted fallback_signal)" = 0/1
 both VFORKSHIM_SITES=site_run/8 -- "$P/signal_fork" 3

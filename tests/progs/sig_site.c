@@ -1,8 +1,10 @@
 /* A site that is itself a signal handler: its fork is a signal
  * handler's, never rerouted (fallback_signal), whatever the site says.
- *   sig_site REPORT   SIGUSR1's handler, handler_spawn (a user site:
- *                     -rdynamic), forks and execs `REPORT mask`; a
- *                     thread reads the environment meanwhile */
+ *   sig_site REPORT [called]
+ *     SIGUSR1's handler, handler_spawn (a user site: -rdynamic), forks
+ *     and execs `REPORT mask`; a thread reads the environment meanwhile.
+ *     With "called", the handler is another function that calls the
+ *     site (no tail call): the same verdict. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -27,6 +29,13 @@ __attribute__((noinline)) void handler_spawn(int sig)
 		;
 }
 
+static volatile int calls;
+__attribute__((noinline)) static void handler_calls(int sig)
+{
+	handler_spawn(sig);
+	calls++; /* after the call: not a tail call */
+}
+
 static void *reader(void *arg)
 {
 	(void)arg;
@@ -38,12 +47,12 @@ static void *reader(void *arg)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2)
+	if (argc != 2 && argc != 3)
 		return 2;
 	report = argv[1];
 	pthread_t t;
 	pthread_create(&t, NULL, reader, NULL);
-	signal(SIGUSR1, handler_spawn);
+	signal(SIGUSR1, argc == 3 ? handler_calls : handler_spawn);
 	fflush(stdout);
 	raise(SIGUSR1);
 	stop = 1;
