@@ -274,6 +274,9 @@ static bool still(unsigned seq)
 
 enum shim_reason shim_sites_match(struct shim_walk *w)
 {
+	/* defined on every return, not only after a walk: audit mode
+	 * reads the verdict and the refused label whatever the reason */
+	memset(w, 0, sizeof *w);
 	unsigned seq;
 	if (!current(&seq))
 		return R_BUSY;
