@@ -166,6 +166,22 @@ for p in /usr/bin/python3 "$(python3 -c 'import sys; print(sys.executable)' 2>/d
 	case " ${pys[*]} " in *" $p "*) ;; *) pys+=("$p") ;; esac
 done
 [ ${#pys[@]} = 0 ] && echo "skip: python3 is not installed"
+# user_and_preexec RUN LABEL N: through RUN (an interpreter or the
+# libpython embedding), user=/group=/extra_groups= as root, all 3
+# rerouted; then N preexec_fn spawns and one whose preexec_fn raises,
+# every fork real (fallback_preexec)
+user_and_preexec() {
+	local run=$1 label=$2 n=$3
+	if [ "$(id -u)" = 0 ]; then
+		$run user 3
+		check "$label: user=, group=, extra_groups=[] (a fork in every version): same output" same
+		check "    all 3 rerouted ($(counts))" test "$(counts)" = 3/0
+	fi
+	$run preexec "$n"
+	check "$label: preexec_fn sets what the child prints, or raises: same output" same
+	check "    every preexec_fn fork real (fallback_preexec=$((n + 1)), rerouted 0: $(stat_of fallback_preexec)/$(stat_of fork_rerouted))" \
+		test "$(stat_of fallback_preexec)/$(stat_of fork_rerouted)" = $((n + 1))/0
+}
 for py in "${pys[@]}"; do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	pyv="python $v ($py)"
@@ -185,15 +201,7 @@ for py in "${pys[@]}"; do
 	want=0; [ $old = 1 ] && want=20
 	check "    rerouted or declined while a setenv ran: $want ($(stat_of fork_rerouted)+$(stat_of fallback_busy), real $(stat_of fork_real))" \
 		test "$(( $(stat_of fork_rerouted) + $(stat_of fallback_busy) ))/$(( $(stat_of fork_real) - $(stat_of fallback_busy) ))" = $want/0
-	if [ "$(id -u)" = 0 ]; then
-		pyrun user 3
-		check "$pyv: user=, group=, extra_groups=[] (a fork in every version): same output" same
-		check "    all 3 rerouted ($(counts))" test "$(counts)" = 3/0
-	fi
-	pyrun preexec 3
-	check "$pyv: preexec_fn sets what the child prints, or raises: same output" same
-	check "    every preexec_fn fork real (fallback_preexec=4, rerouted 0: $(stat_of fallback_preexec)/$(stat_of fork_rerouted))" \
-		test "$(stat_of fallback_preexec)/$(stat_of fork_rerouted)" = 4/0
+	user_and_preexec pyrun "$pyv" 3
 	PYENV=(VFORKSHIM_FORK=all)
 	pyrun preexec 1
 	check "    with fork=all too (fallback_preexec=2: $(stat_of fallback_preexec), rerouted $(stat_of fork_rerouted))" \
@@ -246,16 +254,7 @@ elif cc -no-pie -o "$T/py_embed" tests/embed/py_embed.c $(/usr/bin/python3-confi
 		"$T/py_embed" tests/embed/py_spawns.py "$@" > "$LOGS/base" 2> "$LOGS/base.err"
 		shim VFORKSHIM=1 VFORKSHIM_STATS=1 -- "$T/py_embed" tests/embed/py_spawns.py "$@"
 	}
-	lib=$(ldd "$T/py_embed" | awk '/libpython/ { print $1 }')
-	if [ "$(id -u)" = 0 ]; then
-		pe user 3
-		check "embedded $lib: user=, group=, extra_groups=[]: same output" same
-		check "    all 3 rerouted ($(counts))" test "$(counts)" = 3/0
-	fi
-	pe preexec 2
-	check "embedded $lib: preexec_fn: same output" same
-	check "    every preexec_fn fork real ($(stat_of fallback_preexec)/$(stat_of fork_rerouted))" \
-		test "$(stat_of fallback_preexec)/$(stat_of fork_rerouted)" = 3/0
+	user_and_preexec pe "embedded $(ldd "$T/py_embed" | awk '/libpython/ { print $1 }')" 2
 else
 	bad "a program embedding libpython does not build: $(head -c 300 "$T/embed.err")"
 fi

@@ -10,12 +10,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-static int leak = -1;
-static void in_child(void)
-{
-	if (leak >= 0)
-		close(leak);
-}
+#include "../progs/own_handler.h"
 
 /* wait for the child: its report must be written before we exit */
 static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
@@ -28,13 +23,9 @@ int main(int argc, char **argv)
 {
 	if (argc != 2)
 		return 2;
-	int p[2];
-	if (pipe(p) < 0)
-		return 1;
-	leak = p[1];
-	pthread_atfork(NULL, NULL, in_child);
 	char arg[32];
-	snprintf(arg, sizeof arg, "fd:%d", p[1]);
+	if (own_handler_register(arg, sizeof arg) < 0)
+		return 1;
 	char *args[] = { argv[1], arg, NULL };
 	uv_stdio_container_t io[3] = { { .flags = UV_INHERIT_FD, .data.fd = 0 },
 				       { .flags = UV_INHERIT_FD, .data.fd = 1 },

@@ -11,15 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "own_handler.h"
+
 __attribute__((visibility("default"))) const unsigned char PL_revision = 5;
 __attribute__((visibility("default"))) const unsigned char PL_version = 36;
-
-static int leak = -1;
-static void in_child(void)
-{
-	if (leak >= 0)
-		close(leak);
-}
 
 __attribute__((noinline, visibility("default"))) int Perl_pp_system(const char *report, const char *arg)
 {
@@ -38,13 +33,9 @@ int main(int argc, char **argv)
 {
 	if (argc != 2)
 		return 2;
-	int p[2];
-	if (pipe(p) < 0)
-		return 1;
-	leak = p[1];
-	pthread_atfork(NULL, NULL, in_child);
 	char arg[32];
-	snprintf(arg, sizeof arg, "fd:%d", p[1]);
+	if (own_handler_register(arg, sizeof arg) < 0)
+		return 1;
 	fflush(stdout);
 	return Perl_pp_system(argv[1], arg) == 0 ? 0 : 1;
 }
