@@ -132,6 +132,90 @@ EOF
 	fi
 fi
 
+# ---- vforkshim ps: a forged record ----
+# Any process can map a file named libvforkshim.so writable and write a
+# record of its own in it (tests/progs/forge_record.c, one hostile field
+# per variant). ps must give it exactly one row, "unreadable record",
+# print nothing on stderr, exit 0, and show a real preloaded process
+# (perl, after 3 system() calls) as it did without the forger. The
+# variant `valid` proves that the forger writes the layout ps reads.
+if have perl; then
+	VFORKSHIM=1 VFORKSHIM_MIN_RSS=0 VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$tmp/real.stats" LD_PRELOAD="$LIB" \
+		perl -e '$| = 1; $SIG{TERM} = sub { exit 0 }; system("/bin/true") for 1 .. 3; print "ready\n"; sleep 1 while 1' \
+		> "$tmp/real.out" &
+	rpid=$!
+	for _ in $(seq 100); do grep -q ready "$tmp/real.out" && break; sleep 0.1; done
+	# ps_rows.py JSON FPID RPID BASE: whether JSON parses, the forger's
+	# objects (state, mode and counters; the state alone when that is all
+	# it has) and whether the real process's object is BASE's
+	cat > "$tmp/ps_rows.py" <<'EOF'
+import json, sys
+try:
+    rows = json.load(open(sys.argv[1]))
+except ValueError:
+    print("invalid JSON"); sys.exit()
+fpid, rpid = int(sys.argv[2]), int(sys.argv[3])
+base = [r for r in json.load(open(sys.argv[4])) if r["pid"] == rpid]
+real = [r for r in rows if r["pid"] == rpid]
+forged = [r for r in rows if r["pid"] == fpid]
+def desc(r):
+    if set(r) == {"pid", "user", "command", "state"}:
+        return r["state"]
+    return "%s|%s|%s" % (r["state"], r.get("mode"), " ".join("%s=%s" % kv for kv in r.get("counters", {}).items()))
+print("valid %d %s %s" % (len(forged), ",".join(desc(r) for r in forged), "same" if len(base) == 1 and real == base else "changed"))
+EOF
+	got_if_not() { [ "$1" = "$2" ] || echo " (got: $1)"; } # GOT WANT: GOT, shown when it is not WANT
+	known='^vforkshim ps: [0-9]* processes whose maps cannot be read (permission denied)$' # other users', --json
+	$V ps > "$LOGS/ps.base" 2> "$LOGS/ps.base.err"
+	rc=$?
+	$V ps --json > "$LOGS/ps.base.json" 2>> "$LOGS/ps.base.err"
+	rc=$rc/$?
+	real_row=$(grep "^$rpid " "$LOGS/ps.base")
+	real_counts=$(python3 -c 'import json, sys
+print(" ".join("%s=%s" % kv for r in json.load(open(sys.argv[1])) if r["pid"] == int(sys.argv[2]) for kv in r["counters"].items()))' \
+		"$LOGS/ps.base.json" "$rpid")
+	check "ps, without a forger: exit 0, no stderr, the real process on (fork=sites spawn=auto) (exit $rc)" \
+		test "$rc/$(grep -cv "$known" "$LOGS/ps.base.err")/$(grep -c "^$rpid .* on (fork=sites spawn=auto) fork_rerouted=" "$LOGS/ps.base")" = 0/0/0/1
+	# the well-formed record's counters are 1, 2, 3 ... under the library's names
+	i=0 valid_counts=""
+	for kv in $real_counts; do i=$((i + 1)) valid_counts="$valid_counts ${kv%%=*}=$i"; done
+	valid_counts=${valid_counts# }
+	mkdir "$tmp/forge"
+	for v in valid fork-4 fork-1 spawn7 enabled5 word3 size-far counters-far counters-odd owner-neg \
+		names-nonul names-ctl names-many record-cut magic-end; do
+		"$P/forge_record" "$tmp/forge" "$v" > "$tmp/forge.out" &
+		fpid=$!
+		for _ in $(seq 100); do grep -q ready "$tmp/forge.out" && break; sleep 0.05; done
+		$V ps > "$LOGS/ps.forged" 2> "$LOGS/ps.forged.err"
+		rc=$?
+		$V ps --json > "$LOGS/ps.forged.json" 2> "$LOGS/ps.forged.json.err"
+		jrc=$?
+		kill $fpid; wait $fpid 2> /dev/null
+		if [ $v = valid ]; then
+			what="shown on, counters 1, 2, 3 ..."
+			want="forge_record on (fork=sites spawn=auto) $valid_counts" jwant="on|fork=sites spawn=auto|$valid_counts"
+		else
+			what="'unreadable record'"
+			want="forge_record unreadable record" jwant="unreadable record"
+		fi
+		# the row without its pid and user, spaces squeezed
+		row=$(grep "^$fpid " "$LOGS/ps.forged" | tr -s ' ' | cut -d' ' -f3- | sed 's/ $//')
+		got="$rc/$(wc -c < "$LOGS/ps.forged.err")/$(grep -c "^$fpid " "$LOGS/ps.forged")/$row"
+		got="$got/$(grep -c "^$rpid " "$LOGS/ps.forged")/$(grep "^$rpid " "$LOGS/ps.forged" | cmp -s - <(echo "$real_row") && echo same)"
+		got="$got/$(grep -ac '[^[:print:]]' "$LOGS/ps.forged")" want="0/0/1/$want/1/same/0"
+		check "ps, forged record $v: exit 0, stderr empty, one row $what, the real row unchanged, all printable$(got_if_not "$got" "$want")" \
+			test "$got" = "$want"
+		got="$jrc/$(grep -cv "$known" "$LOGS/ps.forged.json.err")/$(python3 "$tmp/ps_rows.py" "$LOGS/ps.forged.json" "$fpid" "$rpid" "$LOGS/ps.base.json")"
+		want="0/0/valid 1 $jwant same"
+		check "ps --json, forged record $v: exit 0, no stderr, valid, one object $what, the real one unchanged$(got_if_not "$got" "$want")" \
+			test "$got" = "$want"
+	done
+	kill -TERM $rpid; wait $rpid
+	atexit=$(grep "stats pid=$rpid " "$tmp/real.stats" | cut -d' ' -f4-)
+	check "ps: the real process's counters, read beside the forgers, are its stats at exit$(got_if_not "${real_counts:-none}" "$atexit")" \
+		test -n "$real_counts" -a "$real_counts" = "$atexit"
+fi
+
 # ---- make demo: the defaults, honestly ----
 GIB=0 COUNT=2 scripts/demo/demo.sh > "$LOGS/demo" 2>&1
 rc=$?
