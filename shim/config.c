@@ -1,7 +1,9 @@
 /* Configuration: every VFORKSHIM* variable, read once into `cfg`.
  *
  * A bad value never stops the host program: it gets one warning line
- * naming the variable and what it accepts, and the safe default. An
+ * naming the variable and what it accepts, and the safe default (one
+ * exception, a VFORKSHIM_LOG_FILE this process may not use while its
+ * parent runs as another user: silence, see log_file_not_for_us). An
  * empty value counts as unset (systemd's `Environment=VAR=` clears). In
  * secure mode (AT_SECURE: set-uid, capabilities) nothing is read at
  * all and the shim stays inert. */
@@ -132,6 +134,57 @@ static const char *value(const char *(*getenv_fn)(const char *), const char *nam
 	return v && *v ? v : NULL;
 }
 
+/* The effective uid of our parent process: the second field of the
+ * "Uid:" line of /proc/<ppid>/status; -1 when it cannot be read. */
+static long parent_euid(void)
+{
+	char path[32], buf[2048];
+	shim_format(path, sizeof path, "/proc/%d/status", (int)getppid());
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	const char *p = strstr(buf, "\nUid:");
+	if (!p)
+		return -1;
+	char *real_end, *eff_end;
+	strtoul(p + 5, &real_end, 10);
+	unsigned long e = strtoul(real_end, &eff_end, 10);
+	return real_end == p + 5 || eff_end == real_end ? -1 : (long)e;
+}
+
+/* VFORKSHIM_LOG_FILE could not be used (shim_open_log_file failed with
+ * `err`): should this process stay silent rather than warn?
+ *
+ * A process that cannot use the file because of permissions (open
+ * fails with EACCES or EPERM, or the file is a regular file of another
+ * user, which shim_open_log_file refuses with EPERM) AND whose
+ * effective uid differs from its parent process's stays silent: no
+ * warning, no log line, no stats line, nothing on stderr. The file was
+ * chosen for a process of another user, its parent, which changed
+ * credentials for this child (Ruby's uid:, Python's user=, su-like
+ * wrappers); this process's stderr is the program's. Otherwise (a
+ * missing directory, a symlink, a FIFO, a file of another user while
+ * the parent runs as our user...) it is the user's misconfiguration in
+ * their own process: one warning, then stderr. The parent's uid is read
+ * only here, on this failure path; if it cannot be read, it counts as
+ * the same as ours (warn). */
+static bool log_file_not_for_us(const char *path, int err)
+{
+	struct stat st;
+	/* EPERM also comes from shim_open_log_file for a file that is not
+	 * regular (a FIFO with a reader, a device): not a permission */
+	if (err != EACCES && (err != EPERM || (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))))
+		return false;
+	long parent = parent_euid();
+	return parent >= 0 && (uid_t)parent != geteuid();
+}
+
 void shim_config_load(struct shim_config *c, const char *(*getenv_fn)(const char *))
 {
 	*c = (struct shim_config){ .log = LOG_WARN,
@@ -140,17 +193,23 @@ void shim_config_load(struct shim_config *c, const char *(*getenv_fn)(const char
 		return;
 	const char *v;
 
-	/* The log destination first, so later warnings reach it. */
+	/* The log destination first, so later warnings reach it (a bad
+	 * VFORKSHIM_LOG's too: it is told once the destination is known,
+	 * and not at all in a silent process). */
+	const char *bad_level = NULL;
 	if ((v = value(getenv_fn, "VFORKSHIM_LOG")) && shim_parse_log_level(v, &c->log))
-		bad("VFORKSHIM_LOG", v, "off, warn, info, debug", "warn");
+		bad_level = v;
 	if ((v = value(getenv_fn, "VFORKSHIM_LOG_FILE"))) {
 		int fd = shim_open_log_file(v);
+		int err = errno;
 		if (fd >= 0) {
 			close(fd);
 			c->log_file = v;
-		} else
+		} else if (log_file_not_for_us(v, err))
+			c->log_silent = true; /* before any warning below */
+		else
 			shim_log(LOG_WARN, "VFORKSHIM_LOG_FILE=%s cannot be used (%s; accepted: a regular file of this user, not a symlink); logging to stderr",
-				 v, strerror(errno));
+				 v, strerror(err));
 	}
 
 	/* shim_log reads `cfg`; while loading into another struct (the
@@ -159,7 +218,10 @@ void shim_config_load(struct shim_config *c, const char *(*getenv_fn)(const char
 	if (c != &cfg) {
 		cfg.log = c->log;
 		cfg.log_file = c->log_file;
+		cfg.log_silent = c->log_silent;
 	}
+	if (bad_level)
+		bad("VFORKSHIM_LOG", bad_level, "off, warn, info, debug", "warn");
 
 	if ((v = value(getenv_fn, "VFORKSHIM")) && shim_parse_bool_enable(v, &c->enabled))
 		bad("VFORKSHIM", v, "1, on, 0, off", "off (inert)");

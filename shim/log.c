@@ -190,11 +190,19 @@ int shim_open_log_file(const char *path)
 	return fd;
 }
 
+/* To VFORKSHIM_LOG_FILE, or to stderr when none is set or the one set
+ * was refused at start-up with a warning; nowhere in a process that
+ * config.c made silent (cfg.log_silent). A file that was usable at
+ * start-up but is refused now (the process changed its own credentials
+ * since: a daemon that drops its privileges before it exits) drops the
+ * line rather than write it to stderr: stderr is the program's. */
 void shim_write_log(const char *line, size_t len)
 {
+	if (cfg.log_silent)
+		return;
 	int fd = cfg.log_file ? shim_open_log_file(cfg.log_file) : 2;
 	if (fd < 0) /* it was usable at start-up; it is not now */
-		fd = 2;
+		return;
 	write(fd, line, len);
 	if (fd != 2)
 		close(fd);

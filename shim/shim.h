@@ -90,6 +90,9 @@ struct shim_config {
 	unsigned long long min_rss; /* VFORKSHIM_MIN_RSS, bytes */
 	enum shim_log_level log;  /* VFORKSHIM_LOG */
 	const char *log_file;     /* VFORKSHIM_LOG_FILE, or NULL for stderr */
+	bool log_silent;          /* VFORKSHIM_LOG_FILE refused for permissions to a
+				     process of another uid than its parent's:
+				     nothing is logged at all (config.c) */
 	bool stats;               /* VFORKSHIM_STATS */
 	const char *audit_dir;    /* VFORKSHIM_AUDIT: audit mode, reports there */
 	/* Derived: which libc entry points copy the address space when

@@ -259,4 +259,63 @@ else
 	bad "a program embedding libpython does not build: $(head -c 300 "$T/embed.err")"
 fi
 
+# VFORKSHIM_LOG_FILE, a root-owned 0600 file, and spawns that run the
+# child as another user (Ruby's uid:, Python's user=): each child
+# inherits the variables and cannot open the file. Its stderr is the
+# program's: it stays silent (shim/config.c), and the file holds the
+# parent's stats line alone, complete. A process whose parent runs as
+# its own user still warns; one that drops its own privileges after
+# spawning loses its stats line rather than write it to stderr.
+if [ "$(id -u)" != 0 ]; then
+	echo "skip: children of another user and a log file they cannot open: needs root"
+else
+	L=$(mktemp -d) # 0700: no one but root reaches the file
+	# as_other LABEL N OWNER CMD...: CMD runs `id -u` N times as 65534;
+	# without the shim, then with it and VFORKSHIM_LOG_FILE=$L/log, a
+	# 0600 file of OWNER's; $pid is the parent's
+	as_other() {
+		local label=$1 n=$2 owner=$3
+		shift 3
+		"$@" > "$LOGS/base" 2> "$LOGS/base.err"
+		rm -f "$L/log" && : > "$L/log" && chmod 600 "$L/log" && chown "$owner" "$L/log"
+		# the shell, not preloaded, writes its pid and execs CMD preloaded
+		VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$L/log" sh -c \
+			'echo $$ > "$0" && LD_PRELOAD=$1 && export LD_PRELOAD && shift && exec "$@"' \
+			"$L/pid" "$PRELOAD" "$@" > "$LOGS/out" 2> "$LOGS/err"
+		pid=$(cat "$L/pid")
+		check "$label: stdout as without the shim, $n lines of 65534" \
+			test "$(same && echo same)/$(grep -cx 65534 "$LOGS/out")" = "same/$n"
+	}
+	# logged KEY: from the parent's stats line in the log file
+	logged() { grep "^vforkshim: stats pid=$pid " "$L/log" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+	silent_children() { # LABEL N CMD...
+		local n=$2
+		as_other "$1" "$n" root "${@:3}"
+		check "    stderr as without the shim: empty ($(grep -c '' "$LOGS/err") lines$(head -n 1 "$LOGS/err" | cut -c 1-100 | sed 's/^./: &/'))" \
+			test "$(cmp -s "$LOGS/err" "$LOGS/base.err" && echo same)/$(grep -c '' "$LOGS/err")" = same/0
+		check "    the log file holds the parent's stats line alone, every spawn rerouted ($(grep -c '' "$L/log") lines, rerouted/real $(logged fork_rerouted)/$(logged fork_real))" \
+			test "$(grep -c '' "$L/log")/$(logged fork_rerouted)/$(logged fork_real)" = "1/$n/0"
+	}
+	if have ruby; then
+		silent_children "log file, ruby (root): system(\"id -u\", uid: 65534) x3" 3 \
+			ruby -e '3.times { system("id -u", uid: 65534) }'
+		as_other "log file of 65534's, ruby (root): the parent refuses it" 3 65534 \
+			ruby -e '3.times { system("id -u", uid: 65534) }'
+		check "    its parent runs as root too: one warning and its stats on stderr, all 3 rerouted; the children silent ($(grep -c '' "$LOGS/err") lines)" \
+			test "$(grep -c '' "$LOGS/err")/$(grep -c '^vforkshim: VFORKSHIM_LOG_FILE=.* cannot be used' "$LOGS/err")/$(stat_of fork_rerouted)/$(grep -c "^vforkshim: stats pid=$pid " "$LOGS/err")/$(grep -c '' "$L/log")" = 2/1/3/1/0
+		: > "$L/log" && chmod 600 "$L/log" && chown root "$L/log"
+		ruby -e 'system("true"); Process::UID.change_privilege(65534); puts "dropped"' > "$LOGS/base" 2> "$LOGS/base.err"
+		shim VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$L/log" -- \
+			ruby -e 'system("true"); Process::UID.change_privilege(65534); puts "dropped"'
+		check "log file, ruby (root) that spawns, then drops to 65534: the line the file now refuses is dropped, not written to stderr ($(grep -c '' "$LOGS/err") lines)" \
+			test "$(same && echo same)/$(grep -c '' "$LOGS/err")/$(grep -c '' "$L/log")" = same/0/0
+	fi
+	for py in "${pys[@]}"; do
+		silent_children "log file, python $("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])') ($py): subprocess.run(user=\"nobody\") x3" 3 \
+			"$py" -c 'import subprocess
+for i in range(3): subprocess.run(["id", "-u"], user="nobody")'
+	done
+	rm -rf "$L"
+fi
+
 summary runtimes
