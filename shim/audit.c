@@ -54,6 +54,15 @@ static struct slot *ring; /* shared with the children */
 static unsigned long next_slot;
 static unsigned long long started_ns;
 
+/* In a copy (proc.c): `busy` held by a thread that is not there; the
+ * slot an audited child reports into is its own, not its copy's. The
+ * table is claimed anew by pid (claim below). Stores only. */
+void shim_audit_forget(void)
+{
+	busy = 0;
+	shim_audit_child = NULL;
+}
+
 
 static const char *const kind_name[] = { "fork", "system", "popen", "posix_spawn" };
 
@@ -139,6 +148,7 @@ pid_t shim_audit_fork(const struct shim_walk *wp, enum shim_reason why, uintptr_
 	unsigned long long t0 = now_ns();
 	pid_t pid = real.fork();
 	if (pid == 0) {
+		shim_proc_child(); /* before the slot: a renewal would clear it */
 		shim_audit_child = s;
 		return 0;
 	}

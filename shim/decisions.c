@@ -8,6 +8,7 @@
  * mid-store sees at worst one half-written entry. No lock, no
  * allocation: a rerouted child (sharing our memory) may record its own
  * nested fork here, which is what the user wants to see. */
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,6 +17,14 @@
 
 struct shim_decisions shim_decisions;
 
+/* In a copy (proc.c): the decisions are the parent's, one perhaps half
+ * written by another thread; this process starts its own. */
+void shim_decisions_forget(void)
+{
+	memset(&shim_decisions, 0, sizeof shim_decisions);
+}
+
+/* Called after fork()'s own shim_proc_check: the ring is renewed. */
 void shim_decide(const char *site, int reason, int err)
 {
 	unsigned long n = __atomic_fetch_add(&shim_decisions.next, 1, __ATOMIC_RELAXED);

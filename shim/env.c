@@ -21,6 +21,14 @@
  * keeps losing the race to a thread that calls setenv in a loop; such
  * a fork stays real (fallback_busy).
  *
+ * The child of a fork has none of the threads that held the counter:
+ * it starts it again from 0 (shim_env_forget, proc.c), in a generation
+ * of its own, the top byte of the word. A setenv of the forking thread
+ * that a handler's fork interrupted finishes in the copy too: its leave
+ * gives back only what its enter took in the same generation, read from
+ * the very value its compare-and-swap replaced, so that no instant of
+ * the enter or the leave leaves the copy's counter off by one.
+ *
  * Nothing here allocates or takes a lock of libc's. */
 #include <limits.h>
 #include <linux/futex.h>
@@ -32,18 +40,28 @@
 #include "shim.h"
 #include "lockfree.h"
 
-static int gate;
+/* the generation in the top byte; the count below, biased */
+#define GEN_SHIFT 24
+#define BIAS 0x800000u
+#define COUNT(w) ((int)((w) & 0xffffffu) - (int)BIAS)
+static unsigned gate = BIAS;
 static __thread int in_setenv __attribute__((tls_model("initial-exec")));
 
-/* Until the gate is no longer v (or `timeout`, when not NULL). */
-static void wait_while(int v, const struct timespec *timeout)
+/* Until the gate is no longer w (or `timeout`, when not NULL). */
+static void wait_while(unsigned w, const struct timespec *timeout)
 {
-	syscall(SYS_futex, &gate, FUTEX_WAIT_PRIVATE, v, timeout, NULL, 0);
+	syscall(SYS_futex, &gate, FUTEX_WAIT_PRIVATE, w, timeout, NULL, 0);
 }
 
 static void wake_all(void)
 {
 	syscall(SYS_futex, &gate, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+void shim_env_forget(void)
+{
+	unsigned w = __atomic_load_n(&gate, __ATOMIC_RELAXED);
+	__atomic_store_n(&gate, (((w >> GEN_SHIFT) + 1) << GEN_SHIFT) + BIAS, __ATOMIC_RELAXED);
 }
 
 int shim_threads(void)
@@ -60,13 +78,13 @@ bool shim_env_window_open(void)
 	if (in_setenv)
 		return false;
 	static const struct timespec ms = { 0, 1000000 };
-	int v = __atomic_load_n(&gate, __ATOMIC_RELAXED);
+	unsigned w = __atomic_load_n(&gate, __ATOMIC_RELAXED);
 	for (int tries = 0; tries < 100;) {
-		if (v < 0) {
-			wait_while(v, &ms);
-			v = __atomic_load_n(&gate, __ATOMIC_RELAXED);
+		if (COUNT(w) < 0) {
+			wait_while(w, &ms);
+			w = __atomic_load_n(&gate, __ATOMIC_RELAXED);
 			tries++;
-		} else if (__atomic_compare_exchange_n(&gate, &v, v + 1, true, __ATOMIC_ACQUIRE,
+		} else if (__atomic_compare_exchange_n(&gate, &w, w + 1, true, __ATOMIC_ACQUIRE,
 						       __ATOMIC_RELAXED)) {
 			return true;
 		}
@@ -74,33 +92,42 @@ bool shim_env_window_open(void)
 	return false;
 }
 
+/* Only the parent that opened it closes it, with every signal blocked
+ * since the open: no copy of this process can be made in between. */
 void shim_env_window_close(void)
 {
-	if (__atomic_sub_fetch(&gate, 1, __ATOMIC_RELEASE) == 0)
+	if (COUNT(__atomic_sub_fetch(&gate, 1, __ATOMIC_RELEASE)) == 0)
 		wake_all();
 }
 
 /* in_setenv is set before the gate is taken and cleared after it is
  * given back: a signal handler that forks in between never waits for
- * its own thread. */
-void shim_env_enter(void)
+ * its own thread. The generation taken is returned for the leave. */
+unsigned shim_env_enter(void)
 {
+	shim_proc_check();
 	in_setenv = 1;
-	int v = __atomic_load_n(&gate, __ATOMIC_RELAXED);
+	unsigned w = __atomic_load_n(&gate, __ATOMIC_RELAXED);
 	for (;;) {
-		if (v > 0) {
-			wait_while(v, NULL);
-			v = __atomic_load_n(&gate, __ATOMIC_RELAXED);
-		} else if (__atomic_compare_exchange_n(&gate, &v, v - 1, true, __ATOMIC_ACQUIRE,
+		if (COUNT(w) > 0) {
+			wait_while(w, NULL);
+			w = __atomic_load_n(&gate, __ATOMIC_RELAXED);
+		} else if (__atomic_compare_exchange_n(&gate, &w, w - 1, true, __ATOMIC_ACQUIRE,
 						       __ATOMIC_RELAXED)) {
-			return;
+			return w >> GEN_SHIFT;
 		}
 	}
 }
 
-void shim_env_leave(void)
+void shim_env_leave(unsigned gen)
 {
-	if (__atomic_add_fetch(&gate, 1, __ATOMIC_RELEASE) == 0)
-		wake_all();
+	unsigned w = __atomic_load_n(&gate, __ATOMIC_RELAXED);
+	while (w >> GEN_SHIFT == gen) { /* else: taken before a fork, gone with it */
+		if (__atomic_compare_exchange_n(&gate, &w, w + 1, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+			if (COUNT(w + 1) == 0)
+				wake_all();
+			break;
+		}
+	}
 	in_setenv = 0;
 }

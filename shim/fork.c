@@ -40,6 +40,7 @@ extern char **environ;
 static pid_t real_fork(enum shim_reason why)
 {
 	shim_count_fallback(why, true);
+	shim_log(LOG_DEBUG, "fork: a real fork in %d (fallback_%s)", (int)getpid(), shim_reason_name[why]);
 	/* The child's counts start at its first (log.c). */
 	return real.fork();
 }
@@ -113,7 +114,7 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 		errno = saved_errno;
 		return real_fork(why);
 	}
-	shim_log(LOG_DEBUG, "fork: rerouted at %s, saving %lu bytes of stack", at, (unsigned long)(top - lo));
+	shim_log(LOG_DEBUG, "fork: rerouted in %d at %s, saving %lu bytes of stack", (int)getpid(), at, (unsigned long)(top - lo));
 	char **saved_environ = environ;
 	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old,
@@ -177,6 +178,7 @@ SHIM_EXPORT __attribute__((noinline)) pid_t fork(void)
 	shim_init();
 	if (!cfg.enabled)
 		return real.fork();
+	shim_proc_check();
 	if (SHIM_IN_CHILD) {
 		shim_count_fallback(R_NESTED, true);
 		pid_t pid = real.fork();

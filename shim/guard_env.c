@@ -170,9 +170,9 @@ SHIM_EXPORT int setenv(const char *name, const char *value, int overwrite)
 	SHIM_AUDIT_NOTE("setenv");
 	if (!SHIM_IN_CHILD) {
 		int (*next)(const char *, const char *, int) = REAL(setenv);
-		shim_env_enter();
+		unsigned gen = shim_env_enter();
 		int r = next(name, value, overwrite);
-		shim_env_leave();
+		shim_env_leave(gen);
 		return r;
 	}
 	if (bad_name(name)) {
@@ -196,9 +196,9 @@ SHIM_EXPORT int unsetenv(const char *name)
 	SHIM_AUDIT_NOTE("unsetenv");
 	if (!SHIM_IN_CHILD) {
 		int (*next)(const char *) = REAL(unsetenv);
-		shim_env_enter();
+		unsigned gen = shim_env_enter();
 		int r = next(name);
-		shim_env_leave();
+		shim_env_leave(gen);
 		return r;
 	}
 	if (bad_name(name)) {
@@ -223,9 +223,9 @@ SHIM_EXPORT int putenv(char *string)
 	SHIM_AUDIT_NOTE("putenv");
 	if (!SHIM_IN_CHILD) {
 		int (*next)(char *) = REAL(putenv);
-		shim_env_enter();
+		unsigned gen = shim_env_enter();
 		int r = next(string);
-		shim_env_leave();
+		shim_env_leave(gen);
 		return r;
 	}
 	const char *eq = strchr(string, '=');
@@ -242,9 +242,9 @@ SHIM_EXPORT int clearenv(void)
 {
 	if (!SHIM_IN_CHILD) {
 		int (*next)(void) = REAL(clearenv);
-		shim_env_enter();
+		unsigned gen = shim_env_enter();
 		int r = next();
-		shim_env_leave();
+		shim_env_leave(gen);
 		return r;
 	}
 	if (env_copy())
@@ -254,14 +254,21 @@ SHIM_EXPORT int clearenv(void)
 	return 0;
 }
 
-/* ---- a real fork inside the child ---- */
+/* ---- a copy of the child: an ordinary process ---- */
+/* The child of a real fork made inside a rerouted child (ours at once,
+ * proc.c for any other): it has memory of its own, so the environment
+ * the child built becomes its environ (in blocks that are its own now),
+ * and the mask the child asked for, *mask, is applied by the caller. */
+void shim_guard_forget(sigset_t *mask)
+{
+	if (!G.active)
+		return;
+	environ = view();
+	*mask = G.want_mask;
+	G = (struct shim_guard){ 0 };
+}
+
 void shim_guard_nested_child(void)
 {
-	/* An ordinary process with its own memory: the environment the
-	 * child built becomes its environ, the mask it asked for its mask. */
-	environ = view();
-	sigset_t m = G.want_mask;
-	G.active = 0;
-	G.arena = NULL;
-	shim_set_mask(&m);
+	shim_proc_child();
 }

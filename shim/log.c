@@ -208,13 +208,16 @@ void shim_write_log(const char *line, size_t len)
 		close(fd);
 }
 
+/* The counts are those of the process whose memory this is: a copy
+ * (proc.c) claims them anew at its first count; a child sharing our
+ * memory (a rerouted child, a vfork child) counts into them. */
 void shim_stats_claim(void)
 {
-	pid_t me = (pid_t)syscall(SYS_getpid);
-	if (__atomic_load_n(&shim_live.stats.owner, __ATOMIC_RELAXED) == me || shim_guard.active)
+	shim_proc_check();
+	if (__atomic_load_n(&shim_live.stats.owner, __ATOMIC_RELAXED) == shim_proc_pid)
 		return;
 	memset(&shim_live.stats, 0, sizeof shim_live.stats);
-	__atomic_store_n(&shim_live.stats.owner, me, __ATOMIC_RELEASE);
+	__atomic_store_n(&shim_live.stats.owner, shim_proc_pid, __ATOMIC_RELEASE);
 }
 
 bool shim_stats_mine(void)

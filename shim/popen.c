@@ -31,6 +31,13 @@ static void lock_prepare(void) { pthread_mutex_lock(&chain_lock); }
 static void lock_parent(void) { pthread_mutex_unlock(&chain_lock); }
 static void lock_child(void) { pthread_mutex_init(&chain_lock, NULL); }
 
+/* In a copy (proc.c): the lock is held by nobody; the chain stays, as
+ * the streams it names do (glibc's copy keeps its popen list too). */
+void shim_popen_forget(void)
+{
+	chain_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+}
+
 /* Registered at the first engine popen(), not at load (see system.c);
  * until then the chain is empty and pclose does not take the lock. */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -142,6 +149,7 @@ fail:
 SHIM_EXPORT FILE *popen(const char *command, const char *mode)
 {
 	shim_init();
+	shim_proc_check();
 	SHIM_AUDIT_NOTE("popen");
 	if (cfg.enabled && cfg.audit_dir) {
 		unsigned long long t0 = shim_audit_now();
@@ -165,6 +173,7 @@ SHIM_EXPORT FILE *popen(const char *command, const char *mode)
 SHIM_EXPORT int pclose(FILE *fp)
 {
 	shim_init();
+	shim_proc_check();
 	struct proc *found = NULL;
 	if (!__atomic_load_n(&used, __ATOMIC_ACQUIRE))
 		return real.pclose(fp); /* no engine popen ever ran */

@@ -43,6 +43,7 @@ static int shim_posix_spawn(pid_t *pid, const char *file,
 			    char *const envp[], bool use_path, uintptr_t caller)
 {
 	shim_init();
+	shim_proc_check();
 	SHIM_AUDIT_NOTE(use_path ? "posix_spawnp" : "posix_spawn");
 	if (cfg.enabled && cfg.audit_dir) {
 		unsigned long long t0 = shim_audit_now();

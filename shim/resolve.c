@@ -90,6 +90,9 @@ static void init_once_fn(void)
 	real.libc_start_main = (__typeof__(real.libc_start_main))need("__libc_start_main");
 
 	shim_config_load(&cfg, plain_getenv);
+	/* before any state is held: a copy must be able to tell (proc.c) */
+	if (cfg.enabled && !shim_proc_init())
+		pthread_atfork(NULL, NULL, shim_proc_renew);
 	shim_live.enabled = cfg.enabled;
 	shim_live.fork = (int32_t)cfg.fork;
 	shim_live.spawn = (int32_t)cfg.spawn;

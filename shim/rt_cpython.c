@@ -235,6 +235,12 @@ static struct {
 } seen[2];
 static unsigned next_slot;
 
+static void forget(void)
+{
+	memset(seen, 0, sizeof seen);
+	next_slot = 0;
+}
+
 static void find(const struct shim_object *o)
 {
 	uintptr_t init, none, slot;
@@ -294,7 +300,11 @@ static void find(const struct shim_object *o)
 	(void)o;
 }
 
+static void forget(void)
+{
+}
+
 #endif
 
 SHIM_RUNTIME(rt_cpython) = { .name = "cpython", .sites = sites, .find = find, .version = version,
-			     .read = read_versions };
+			     .read = read_versions, .forget = forget };

@@ -12,6 +12,8 @@
  * through rb_fork() where that is not inlined (depth 2).
  * rb_fork_async_signal_safe, exported for extensions (pty), reaches it
  * two frames up (depth 3, or 4 with rb_fork). */
+#include <string.h>
+
 #include "shim.h"
 #include "lockfree.h"
 
@@ -41,6 +43,12 @@ static struct {
 	uintptr_t starts[4];
 } seen[4];
 static unsigned next_slot;
+
+static void forget(void)
+{
+	memset(seen, 0, sizeof seen);
+	next_slot = 0;
+}
 
 /* the functions that call vfork: the unwinder's FDE lookup gives the
  * start of the function around each call */
@@ -78,4 +86,4 @@ static void find(const struct shim_object *o)
 }
 
 SHIM_RUNTIME(rt_ruby) = { .name = "ruby", .sites = sites, .find = find, .version = version,
-			  .read = read_versions };
+			  .read = read_versions, .forget = forget };

@@ -75,6 +75,29 @@ void shim_init(void);
 char *(*shim_next_getenv(void))(const char *);
 #define REAL(fn) (__builtin_expect(real.fn != NULL, 1) ? real.fn : (shim_init(), real.fn))
 
+/* ---- this process (proc.c): the library's per-process state made
+ * right in the child of any fork ---- */
+extern int *shim_proc_marker; /* 0 only in a copy made by a fork */
+extern pid_t shim_proc_pid;   /* the process whose memory this is */
+bool shim_proc_init(void);
+void shim_proc_renew(void);
+void shim_proc_child(void);
+/* First thing at every entry point that uses per-process state. */
+static inline void shim_proc_check(void)
+{
+	if (__builtin_expect(!__atomic_load_n(shim_proc_marker, __ATOMIC_RELAXED), 0))
+		shim_proc_renew();
+}
+/* What each file renews in a copy (proc.c says when and why). */
+void shim_env_forget(void);
+void shim_sites_forget(void);
+void shim_decisions_forget(void);
+void shim_system_forget(void);
+void shim_popen_forget(void);
+void shim_audit_forget(void);
+void shim_guard_forget(sigset_t *mask);
+void shim_loader_forget(void);
+
 /* ---- configuration (config.c) ---- */
 enum shim_fork_mode { FORK_SITES, FORK_ALL, FORK_OFF };
 enum shim_spawn_mode { SPAWN_AUTO, SPAWN_ALWAYS, SPAWN_OFF };
@@ -369,6 +392,13 @@ bool shim_object_reloc(const struct shim_object *o, const char *name, uintptr_t 
 bool shim_object_named(const struct shim_object *o, const char *list);
 bool shim_object_is(const struct shim_object *o, const char *name, bool prefix);
 
+/* The loader's list lock (loader.c): found from inside dl_iterate_phdr
+ * callbacks; in a copy that inherited it held, the loader is never
+ * asked again (true: forks stay real). */
+void shim_loader_probe(const struct shim_object *o);
+void shim_loader_confirm(void);
+bool shim_loader_stuck(void);
+
 /* One runtime's knowledge, in a file of its own (rt_*.c). */
 struct shim_runtime {
 	const char *name;
@@ -386,6 +416,10 @@ struct shim_runtime {
 	const unsigned *read;
 	/* flags a version adds to its sites (NULL: none) */
 	unsigned (*version_flags)(unsigned version);
+	/* forgets what find() keeps between rebuilds: in a copy made while
+	 * another thread was rebuilding, it may be half written (NULL:
+	 * find() keeps nothing) */
+	void (*forget)(void);
 };
 /* The flags a site of runtime `r` in object `o` gets: `flags`, plus its
  * version's, plus SITE_UNREAD for a version not read. */
@@ -493,7 +527,8 @@ int shim_audit_exec_returned(int r);
 void shim_audit_report(void);
 /* the child's call noted; an exec that returns counted as failed */
 #define SHIM_AUDIT_NOTE(name) \
-	do { if (__builtin_expect(shim_audit_child != NULL, 0)) shim_audit_note(name); } while (0)
+	do { if (__builtin_expect(shim_audit_child != NULL, 0) && (shim_proc_check(), shim_audit_child)) \
+		shim_audit_note(name); } while (0)
 #define SHIM_AUDIT_EXEC(name, expr) \
 	(__builtin_expect(shim_audit_child != NULL, 0) ? (shim_audit_note(name), shim_audit_exec_returned(expr)) : (expr))
 /* the return addresses above the frame that returns to `ret` (itself
@@ -508,8 +543,8 @@ int shim_threads(void);
 bool shim_env_window_open(void);
 void shim_env_window_close(void);
 /* Around the setenv family in the parent: waits while a window is open. */
-void shim_env_enter(void);
-void shim_env_leave(void);
+unsigned shim_env_enter(void);
+void shim_env_leave(unsigned gen);
 
 long shim_vfork_clone(void *save, const void *top, size_t cap); /* asm/<arch>.S */
 
@@ -533,7 +568,16 @@ struct shim_guard {
 	int fail_fork;         /* finish a failed exec in a real fork */
 };
 extern __thread struct shim_guard shim_guard;
-#define SHIM_IN_CHILD __builtin_expect(shim_guard.active, 0)
+/* A copy of a rerouted child made by a raw fork (not ours) still has
+ * the flag: the first guarded call renews it (proc.c). */
+#define SHIM_IN_CHILD (__builtin_expect(shim_guard.active, 0) && shim_guard_live())
+static inline bool shim_guard_live(void)
+{
+	if (__builtin_expect(__atomic_load_n(shim_proc_marker, __ATOMIC_RELAXED) != 0, 1))
+		return true;
+	shim_proc_renew();
+	return false;
+}
 void shim_guard_parent_cleanup(void);
 void shim_guard_nested_child(void);
 /* guard_env.c: the environment the child's exec passes on, given the

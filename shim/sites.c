@@ -54,11 +54,25 @@ extern const struct shim_runtime *const __stop_shim_rt[] __attribute__((weak, vi
 
 /* ---- building the table ---- */
 
+static int probe(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size, (void)data;
+	struct shim_object o;
+	if (shim_object_init(&o, info, program))
+		shim_loader_probe(&o);
+	return 0;
+}
+
 void shim_sites_init(void)
 {
 	shim_sites_parse(cfg.sites);
 	ssize_t n = readlink("/proc/self/exe", program, sizeof program - 1);
 	program[n > 0 ? n : 0] = '\0';
+	/* where the loader's lock is, before any copy can need it; else at
+	 * the first rebuild (a library dlopen'ed holds another of its locks
+	 * here, and the search gives up) */
+	dl_iterate_phdr(probe, NULL);
+	shim_loader_confirm();
 }
 
 static unsigned own_atfork(unsigned flags);
@@ -165,6 +179,7 @@ static int scan(struct dl_phdr_info *info, size_t size, void *data)
 	struct shim_object o;
 	if (!shim_object_init(&o, info, program))
 		return 0;
+	shim_loader_probe(&o);
 	bool atfork = registers_fork_handlers(&o);
 	scanning_atfork = atfork;
 	for (const struct shim_runtime *const *r = __start_shim_rt; r && r < __stop_shim_rt; r++) {
@@ -222,6 +237,8 @@ static struct counts loaded_set(void)
  * thread, or one this thread interrupted). */
 static bool current(unsigned *seq)
 {
+	if (shim_loader_stuck())
+		return false; /* dl_iterate_phdr would wait for ever (loader.c) */
 	struct counts c = loaded_set();
 	unsigned s = __atomic_load_n(&table.seq, __ATOMIC_ACQUIRE);
 	if (!(s & 1) && table.built && table.adds == c.adds && table.subs == c.subs) {
@@ -252,12 +269,34 @@ static bool current(unsigned *seq)
 	table.any = false;
 	table.overflow = false;
 	dl_iterate_phdr(scan, NULL);
+	shim_loader_confirm();
 	table.built = true;
 	__atomic_store_n(&table.seq, table.seq + 1, __ATOMIC_RELEASE);
 	*seq = table.seq;
 	__atomic_store_n(&rebuilder, (pthread_t)0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&rebuild_lock);
 	return true;
+}
+
+/* In a copy (proc.c): a rebuild another thread was running is half
+ * done for ever, and its lock held by nobody: the table is built again
+ * at the next fork, and so are the runtimes' caches it was filling. A
+ * rebuild this very thread was running (a handler's fork interrupted
+ * it) goes on when the handler returns, in the copy too: left alone. */
+void shim_sites_forget(void)
+{
+	if (__atomic_load_n(&rebuilder, __ATOMIC_RELAXED) == pthread_self())
+		return;
+	bool torn = __atomic_load_n(&table.seq, __ATOMIC_RELAXED) & 1;
+	rebuild_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	rebuilder = (pthread_t)0;
+	table.built = false;
+	if (torn) {
+		table.seq++;
+		for (const struct shim_runtime *const *r = __start_shim_rt; r && r < __stop_shim_rt; r++)
+			if ((*r)->forget)
+				(*r)->forget();
+	}
 }
 
 /* Was the table whole and still the loaded set's while we read it? */
@@ -277,6 +316,7 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
 	/* defined on every return, not only after a walk: audit mode
 	 * reads the verdict and the refused label whatever the reason */
 	memset(w, 0, sizeof *w);
+	shim_proc_check();
 	unsigned seq;
 	if (!current(&seq))
 		return R_BUSY;

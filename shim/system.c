@@ -22,6 +22,17 @@ static void lock_prepare(void) { pthread_mutex_lock(&lock); }
 static void lock_parent(void) { pthread_mutex_unlock(&lock); }
 static void lock_child(void) { pthread_mutex_init(&lock, NULL); }
 
+/* In a copy (proc.c), made by any fork: the threads that counted
+ * themselves in `users` or held the lock are not there. The copy's
+ * SIGINT and SIGQUIT are as the fork found them (ignored while another
+ * thread ran system(), as glibc's copy would have them); its first
+ * system() saves and puts back those. Stores only: proc.c is lock-free. */
+void shim_system_forget(void)
+{
+	lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	users = 0;
+}
+
 /* A real fork while another thread holds the lock must not leave the
  * child with it held. Registered at the first engine system(), not at
  * load: fork handlers write our data after every fork, a copy-on-write
@@ -33,7 +44,7 @@ static void register_atfork(void) { pthread_atfork(lock_prepare, lock_parent, lo
 static void release_signals(void)
 {
 	pthread_mutex_lock(&lock);
-	if (--users == 0) {
+	if (users > 0 && --users == 0) { /* 0: counted in a parent, renewed here */
 		sigaction(SIGINT, &saved_intr, NULL);
 		sigaction(SIGQUIT, &saved_quit, NULL);
 	}
@@ -120,6 +131,7 @@ static int engine_system(const char *line, int *status_out)
 SHIM_EXPORT int system(const char *line)
 {
 	shim_init();
+	shim_proc_check();
 	SHIM_AUDIT_NOTE("system");
 	if (cfg.enabled && cfg.audit_dir) {
 		unsigned long long t0 = shim_audit_now();

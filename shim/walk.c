@@ -194,7 +194,8 @@ static _Unwind_Reason_Code trace_frame(struct _Unwind_Context *ctx, void *arg)
 int shim_backtrace_from(uintptr_t ret, uintptr_t *pcs, int max)
 {
 	struct trace t = { ret, pcs, max, 0 };
-	_Unwind_Backtrace(trace_frame, &t);
+	if (!shim_loader_stuck()) /* the unwinder may ask the loader (loader.c) */
+		_Unwind_Backtrace(trace_frame, &t);
 	if (!t.n && max > 0) /* not found: the caller's address alone */
 		pcs[t.n++] = ret;
 	return t.n;

@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")/.."
 B=${1:-${B:-build}}
 LOCKFREE="fork walk sites site_list elf env import_calls audit_child guard guard_env guard_exec exec_path
-	signals log decisions asan spawn_child spawn_actions $(cd shim && ls rt_*.c | sed 's/\.c$//')"
+	signals log decisions proc loader asan spawn_child spawn_actions $(cd shim && ls rt_*.c | sed 's/\.c$//')"
 
 # Lock-free libc: system call wrappers, string and signal-set functions.
 ALLOW="_exit chdir close dup2 execve fchdir fcntl fstat getauxval geteuid getgid getpgid getpid
@@ -45,6 +45,9 @@ ALLOW="$ALLOW shim_init shim_next_getenv cfg real stats __start_shim_rt __stop_s
 # Audit mode (VFORKSHIM_AUDIT, audit.c) reroutes nothing: its fork is
 # libc's, before which it may record (mmap, clock_gettime, a trylock).
 ALLOW="$ALLOW shim_audit_fork"
+# The renewal of a copy (proc.c) in files that are not lock-free
+# otherwise: plain stores to their own variables, nothing called.
+ALLOW="$ALLOW shim_system_forget shim_popen_forget shim_audit_forget madvise"
 # Data: the environment pointer itself.
 ALLOW="$ALLOW environ __environ"
 
@@ -67,4 +70,85 @@ for o in "${objs[@]}"; do
 	done
 done
 [ $bad = 0 ] && echo "ok: rules: the fork path and the children's code call only lock-free functions (${#objs[@]} objects)"
-exit $bad
+
+# The second rule (shim/proc.c, issue 21): every piece of per-process
+# state is right in the child of any fork. Every writable variable of
+# the library is named here with what a copy does with it; a variable
+# added without a line here fails the check until someone has decided.
+#   renewed:HOW   made right in a copy by HOW (proc.c calls it)
+#   kept:WHY      the same in a copy, for the reason given
+STATE="
+audit:busy renewed:shim_audit_forget
+audit:table renewed:claim(),by-pid
+audit:ring renewed:claim(),by-pid
+audit:next_slot renewed:claim(),by-pid
+audit:started_ns renewed:claim(),by-pid
+audit:kind_name kept:constant
+audit_child:shim_audit_child renewed:shim_audit_forget
+config:cfg kept:start-up-configuration
+config:names kept:constant
+decisions:shim_decisions renewed:shim_decisions_forget
+env:gate renewed:shim_env_forget,a-generation-of-its-own
+env:in_setenv kept:the-forking-thread's-own,TLS
+fork:refused kept:the-kernel's-answer,seccomp-is-inherited
+guard:shim_guard renewed:shim_guard_forget,TLS-of-the-forking-thread
+guard:program_main kept:set-at-start-up
+loader:owner kept:the-lock's-address-is-the-copy's-too
+loader:candidate renewed:shim_loader_forget
+loader:stuck renewed:shim_loader_forget
+log:shim_live renewed:shim_stats_claim,by-shim_proc_pid;configuration-words-kept
+log:shim_reason_name kept:constant
+popen:chain_lock renewed:shim_popen_forget
+popen:chain kept:the-streams-are-the-copy's-too,as-glibc's-list
+popen:used kept:monotonic
+popen:atfork_once kept:glibc's-pthread_once-knows-forks
+proc:always_one kept:constant
+proc:fallback kept:the-kernel's-answer
+proc:shim_proc_marker kept:the-page's-address;its-word-is-the-renewal
+proc:shim_proc_pid renewed:renew()
+resolve:real kept:start-up,read-only-after
+resolve:init_once kept:start-up
+resolve:printed kept:set-at-exit
+rt_cpython:seen renewed:forget-hook,if-a-rebuild-was-torn
+rt_cpython:next_slot renewed:forget-hook
+rt_cpython:after kept:only-during-a-rebuild,rebuilt-in-a-copy
+rt_ruby:seen renewed:forget-hook,if-a-rebuild-was-torn
+rt_ruby:next_slot renewed:forget-hook
+site_list:user kept:parsed-at-start-up;writes_environ-is-learned-of-the-code
+site_list:nuser kept:start-up
+sites:table renewed:shim_sites_forget,rebuilt
+sites:rebuild_lock renewed:shim_sites_forget
+sites:rebuilder renewed:shim_sites_forget
+sites:scanning_atfork kept:only-during-a-rebuild
+sites:program kept:start-up
+sites:fork_all_writes_environ kept:learned-of-the-code
+sites:unread_logged kept:told-once-for-the-program
+sites:overflow_logged kept:told-once-for-the-program
+spawn:refused kept:the-kernel's-answer,seccomp-is-inherited
+spawn:internal_ignored kept:libc's-answer
+spawn:signals_once kept:glibc's-pthread_once-knows-forks
+spawn_child:execve_any kept:constant
+spawn_layout:layout_ok kept:libc's-layout
+spawn_layout:layout_once kept:glibc's-pthread_once-knows-forks
+system:lock renewed:shim_system_forget
+system:users renewed:shim_system_forget
+system:saved_intr kept:written-again-by-the-next-first-user
+system:saved_quit kept:written-again-by-the-next-first-user
+system:atfork_once kept:glibc's-pthread_once-knows-forks
+"
+state_bad=0 nstate=0
+found=$(for o in $B/shim/*.o; do
+	nm "$o" | awk -v f="$(basename "$o" .o)" '$2 ~ /^[bBdD]$/ {sub(/\..*/, "", $3); print f ":" $3}'
+done | sort -u)
+for v in $found; do
+	nstate=$((nstate + 1))
+	case "$v" in rt_*:rt_*|rt_*:sites) continue ;; esac # each runtime's description: constant
+	grep -q "^$v " <<<"$STATE" && continue
+	echo "FAIL: state: $v is not classified: renewed in the child of a fork, or kept, and why (tests/rules.sh, STATE)"
+	state_bad=1
+done
+for v in $(awk 'NF {print $1}' <<<"$STATE"); do
+	grep -qx -- "$v" <<<"$found" || { echo "FAIL: state: $v is classified but no longer exists (tests/rules.sh, STATE)"; state_bad=1; }
+done
+[ $state_bad = 0 ] && echo "ok: state: each of the library's $nstate writable variables is renewed in a copy or kept for a reason"
+[ $bad = 0 ] && [ $state_bad = 0 ]

@@ -1,0 +1,116 @@
+/* Which process this memory is: the library's per-process state made
+ * right in the child of any fork.
+ *
+ * The library holds state for the process it runs in: the setenv gate
+ * (env.c), the site table and its rebuild (sites.c, rt_*.c), the stats
+ * and the live record `vforkshim ps` reads (log.c), the last decisions
+ * (decisions.c), the engine's locks and counts (system.c, popen.c),
+ * audit mode's table (audit.c), and the guard of a rerouted child
+ * (guard*.c, in TLS). A fork copies all of it as it stands at that
+ * instant, whoever forks: our fork(), libc's fork() or _Fork() called
+ * by anyone, a raw clone() without CLONE_VM, a rerouted child's own
+ * fork. In the copy, a window another thread held is held by nobody, a
+ * rebuild another thread ran is half done for ever, a lock another
+ * thread held is never released (issue 21: the grandchild's setenv
+ * waited for ever on a window its grandparent had opened).
+ *
+ * So a copy must know it is one, whoever made it, without paying for
+ * it at every fork. One word in a page the kernel empties in the child
+ * of any fork that copies the address space (MADV_WIPEONFORK, Linux
+ * 4.14; the fact BoringSSL's fork detection rests on) and shares, like
+ * all memory, with a CLONE_VM child: it reads 0 only in a copy. Every
+ * entry point that uses per-process state reads it first (one load,
+ * shim_proc_check) and, in a copy, renews the state before use. A child
+ * that never calls the library never writes its pages: no copy-on-write
+ * fault for the many children that only exec.
+ *
+ * What is renewed, and to what (each file's *_forget says why):
+ *   - held by threads that do not exist here: the gate, the rebuild
+ *     lock and a half-built table, the engine's system() count and its
+ *     locks, audit mode's busy flag: as if nobody held them;
+ *   - this process's own records: the stats (claimed anew at the first
+ *     count, log.c), the decisions ring;
+ *   - the guard of a rerouted child that a raw fork copied (our fork()
+ *     does it at once): the copy is an ordinary process, with the
+ *     environment and mask the child asked for.
+ * Kept: what was learned of the code and the kernel (a site's child
+ * assigns environ, the kernel refused CLONE_VM), which the copy shares.
+ *
+ * A vfork or other CLONE_VM child is no copy: it reads 1 and renews
+ * nothing, which is right, since it shares the state with its parent
+ * (and a rerouted child counts into its parent's counters).
+ *
+ * On a kernel without MADV_WIPEONFORK the word stays 1 and the renewal
+ * runs from a fork handler instead: libc's fork() then, not raw clones.
+ * Nothing here allocates or takes a lock. */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "lockfree.h"
+
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
+
+static int always_one = 1;
+int *shim_proc_marker = &always_one; /* until shim_proc_init */
+pid_t shim_proc_pid;
+static bool fallback; /* no MADV_WIPEONFORK: renewed by a fork handler */
+
+static void renew(void)
+{
+	sigset_t mask;
+	/* a handler that calls the library must not renew half of it
+	 * again, nor use it half renewed */
+	shim_block_all(&mask);
+	if (fallback || !__atomic_load_n(shim_proc_marker, __ATOMIC_RELAXED)) {
+		shim_proc_pid = (pid_t)syscall(SYS_getpid);
+		shim_guard_forget(&mask);
+		shim_env_forget();
+		shim_loader_forget();
+		shim_sites_forget();
+		shim_decisions_forget();
+		shim_system_forget();
+		shim_popen_forget();
+		shim_audit_forget();
+		__atomic_store_n(shim_proc_marker, 1, __ATOMIC_RELEASE);
+	}
+	shim_set_mask(&mask);
+}
+
+/* A copy seen by shim_proc_check, or (fallback) libc's fork's child. */
+void shim_proc_renew(void)
+{
+	renew();
+}
+
+/* Our own real forks' children call this at once when they set state of
+ * their own right after (audit mode's slot, the guard's nested child):
+ * a renewal later would undo it. */
+void shim_proc_child(void)
+{
+	if (fallback || !__atomic_load_n(shim_proc_marker, __ATOMIC_RELAXED))
+		renew();
+}
+
+/* At start-up, before any state is held. false: no MADV_WIPEONFORK (a
+ * kernel before 4.14), the caller registers shim_proc_renew as a fork
+ * handler instead. */
+bool shim_proc_init(void)
+{
+	shim_proc_pid = (pid_t)syscall(SYS_getpid);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int *m = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m != MAP_FAILED && madvise(m, page, MADV_WIPEONFORK) == 0) {
+		*m = 1;
+		__atomic_store_n(&shim_proc_marker, m, __ATOMIC_RELEASE);
+		return true;
+	}
+	if (m != MAP_FAILED)
+		munmap(m, page);
+	fallback = true;
+	return false;
+}
