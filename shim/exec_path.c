@@ -7,7 +7,11 @@
  * refuses with ENOEXEC is run by /bin/sh, as execvp does and
  * posix_spawnp (since glibc 2.15) does not.
  *
- * It runs in children that share our memory: the stack only, no malloc. */
+ * It runs in children that share our memory: the stack only, no malloc.
+ * It calls the real execve: its callers have prepared the child (the
+ * guard's before_exec, the engine's child), and the engine's child of a
+ * rerouted child runs on that child's TLS, where the guard's execve
+ * would apply the guard's mask over the one posix_spawn asked for. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -28,7 +32,7 @@ static void run_script(const char *file, char *const argv[], char *const envp[])
 		sh_argv[i + 1] = argv[i];
 	if (argc == 0)
 		sh_argv[2] = NULL;
-	execve(sh_argv[0], sh_argv, envp);
+	real.execve(sh_argv[0], sh_argv, envp);
 }
 
 int shim_exec_search(const char *file, char *const argv[], char *const envp[],
@@ -39,7 +43,7 @@ int shim_exec_search(const char *file, char *const argv[], char *const envp[],
 		return -1;
 	}
 	if (strchr(file, '/')) {
-		execve(file, argv, envp);
+		real.execve(file, argv, envp);
 		if (errno == ENOEXEC && script)
 			run_script(file, argv, envp);
 		return -1;
@@ -65,7 +69,7 @@ int shim_exec_search(const char *file, char *const argv[], char *const envp[],
 		if (end > p)
 			*q++ = '/';
 		memcpy(q, file, file_len);
-		execve(buf, argv, envp);
+		real.execve(buf, argv, envp);
 		if (errno == ENOEXEC && script)
 			run_script(buf, argv, envp);
 		switch (errno) {

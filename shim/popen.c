@@ -96,16 +96,26 @@ static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *decl
 	if (!pr || !(fp = fdopen(fds[parent_end], rd ? "r" : "w")) || fwide(fp, -1) >= 0)
 		goto fail;
 
+	/* A rerouted child's streams go on a chain of its own: the parent's
+	 * is shared memory, where the child's entries would name descriptors
+	 * of the child's table. Its popen closes both chains' streams, as a
+	 * real fork's child would (it inherits the parent's list). */
+	struct proc **own = SHIM_IN_CHILD ? (struct proc **)&shim_guard.popen_chain : &chain;
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&chain_lock);
 	int n = 1, ret = ENOMEM;
 	for (struct proc *p = chain; p; p = p->next)
+		n++;
+	for (struct proc *p = own != &chain ? *own : NULL; p; p = p->next)
 		n++;
 	if ((acts = malloc((size_t)n * sizeof *acts))) {
 		n = 0;
 		acts[n++] = (struct shim_fa){ .kind = FA_DUP2, .fd = fds[child_end], .newfd = child_fd };
 		/* POSIX: the streams of earlier popen calls are closed */
 		for (struct proc *p = chain; p; p = p->next)
+			if (fileno(p->fp) != child_fd)
+				acts[n++] = (struct shim_fa){ .kind = FA_CLOSE, .fd = fileno(p->fp) };
+		for (struct proc *p = own != &chain ? *own : NULL; p; p = p->next)
 			if (fileno(p->fp) != child_fd)
 				acts[n++] = (struct shim_fa){ .kind = FA_CLOSE, .fd = fileno(p->fp) };
 		char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
@@ -119,8 +129,8 @@ static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *decl
 	}
 	if (ret == 0) {
 		pr->fp = fp;
-		pr->next = chain;
-		chain = pr;
+		pr->next = *own;
+		*own = pr;
 	}
 	pthread_mutex_unlock(&chain_lock);
 	if (ret != 0) {
@@ -158,8 +168,9 @@ SHIM_EXPORT FILE *popen(const char *command, const char *mode)
 		return fp;
 	}
 	bool rd, cloexec;
+	/* in a rerouted child, the engine whatever the mode (spawn.c) */
 	if (!cfg.enabled || parse_mode(mode, &rd, &cloexec) != 0 ||
-	    !shim_engine_wanted(false))
+	    (!SHIM_IN_CHILD && !shim_engine_wanted(false)))
 		return real.popen(command, mode);
 	int saved_errno = errno;
 	bool declined;
@@ -170,6 +181,28 @@ SHIM_EXPORT FILE *popen(const char *command, const char *mode)
 	return real.popen(command, mode);
 }
 
+static struct proc *unlink_from(struct proc **head, FILE *fp)
+{
+	for (struct proc **pp = head; *pp; pp = &(*pp)->next) {
+		if ((*pp)->fp == fp) {
+			struct proc *found = *pp;
+			*pp = found->next;
+			return found;
+		}
+	}
+	return NULL;
+}
+
+static bool parents_stream(FILE *fp)
+{
+	bool found = false;
+	pthread_mutex_lock(&chain_lock);
+	for (struct proc *p = chain; p && !found; p = p->next)
+		found = p->fp == fp;
+	pthread_mutex_unlock(&chain_lock);
+	return found;
+}
+
 SHIM_EXPORT int pclose(FILE *fp)
 {
 	shim_init();
@@ -177,15 +210,20 @@ SHIM_EXPORT int pclose(FILE *fp)
 	struct proc *found = NULL;
 	if (!__atomic_load_n(&used, __ATOMIC_ACQUIRE))
 		return real.pclose(fp); /* no engine popen ever ran */
-	pthread_mutex_lock(&chain_lock);
-	for (struct proc **pp = &chain; *pp; pp = &(*pp)->next) {
-		if ((*pp)->fp == fp) {
-			found = *pp;
-			*pp = found->next;
-			break;
+	if (SHIM_IN_CHILD) {
+		found = unlink_from((struct proc **)&shim_guard.popen_chain, fp);
+		if (!found && parents_stream(fp)) {
+			/* the parent's, in memory the child shares: a real fork's
+			 * child would close its copy and find no child to wait for */
+			close(fileno(fp));
+			errno = ECHILD;
+			return -1;
 		}
+	} else {
+		pthread_mutex_lock(&chain_lock);
+		found = unlink_from(&chain, fp);
+		pthread_mutex_unlock(&chain_lock);
 	}
-	pthread_mutex_unlock(&chain_lock);
 	if (!found)
 		return real.pclose(fp);
 

@@ -51,8 +51,10 @@ static int shim_posix_spawn(pid_t *pid, const char *file,
 		shim_audit_spawn(SHIM_AUDIT_POSIX_SPAWN, caller, shim_audit_now() - t0);
 		return r;
 	}
+	/* In a rerouted child only the engine can give the program the
+	 * child's own environment and mask (spawn.c), whatever the mode. */
 	int ret = SHIM_DECLINED;
-	if (cfg.enabled && shim_engine_wanted(true))
+	if (cfg.enabled && (SHIM_IN_CHILD || shim_engine_wanted(true)))
 		ret = engine(pid, file, fa, attr, argv, envp, use_path);
 	if (ret == SHIM_DECLINED)
 		ret = (use_path ? real.posix_spawnp : real.posix_spawn)(pid, file, fa, attr, argv, envp);

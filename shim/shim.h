@@ -566,6 +566,7 @@ struct shim_guard {
 	void *arena;           /* mmap'd blocks the child allocated from */
 	int creds_changed;
 	int fail_fork;         /* finish a failed exec in a real fork */
+	void *popen_chain;     /* the child's own popen streams (popen.c) */
 };
 extern __thread struct shim_guard shim_guard;
 /* A copy of a rerouted child made by a raw fork (not ours) still has

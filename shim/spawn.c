@@ -98,6 +98,14 @@ int shim_engine_spawn(pid_t *pid, const char *file, const struct shim_fa *acts, 
 		      char *const envp[], bool use_path, bool *clone_failed)
 {
 	int saved_errno = errno;
+	/* Called by a rerouted child, which shares our memory: the program
+	 * must start as after a fork and this call, with the environment
+	 * that child built (its setenv copy, when it passes environ) and the
+	 * mask it asked for, not the mask it runs with (every signal
+	 * blocked until its exec). */
+	bool in_child = SHIM_IN_CHILD;
+	if (in_child)
+		envp = (char *const *)shim_guard_exec_env(envp);
 	struct shim_child_args a = { .file = file, .argv = argv, .envp = envp,
 				     .use_path = use_path, .acts = acts, .nacts = nacts };
 	*clone_failed = false;
@@ -127,7 +135,14 @@ int shim_engine_spawn(pid_t *pid, const char *file, const struct shim_fa *acts, 
 
 	int cancel_state;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-	shim_block_all(&a.oldmask);
+	sigset_t mask;
+	shim_block_all(&mask);
+	a.oldmask = mask;
+	if (in_child) { /* glibc's sigprocmask never blocks its own two */
+		a.oldmask = shim_guard.want_mask;
+		sigdelset(&a.oldmask, 32);
+		sigdelset(&a.oldmask, 33);
+	}
 
 	pid_t child = clone(shim_engine_child, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
 	int clone_errno = errno;
@@ -152,7 +167,7 @@ int shim_engine_spawn(pid_t *pid, const char *file, const struct shim_fa *acts, 
 	close(p[0]);
 	shim_asan_unpoison(stack + page, size - page);
 	munmap(stack, size);
-	shim_set_mask(&a.oldmask);
+	shim_set_mask(&mask);
 	pthread_setcancelstate(cancel_state, NULL);
 
 	if (child <= 0 && (ec == EINVAL || ec == ENOSYS || ec == EPERM)) {

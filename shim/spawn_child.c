@@ -128,11 +128,6 @@ static int do_action(struct shim_child_args *a, const struct shim_fa *f)
 	return -1;
 }
 
-/* execve, called through a pointer: a NULL argv goes to the kernel
- * (which runs the program with argv {""}, or says EFAULT), where glibc's
- * own child crashes counting it; a direct call would break execve's
- * nonnull declaration (undefined, and flagged by UBSan). */
-static int (*volatile const execve_any)(const char *, char *const[], char *const[]) = execve;
 
 /* The child: same steps, same order, same errors as glibc's
  * __spawni_child. Not ASan-instrumented: it runs on a stack ASan does
@@ -180,7 +175,12 @@ __attribute__((no_sanitize_address)) int shim_engine_child(void *p)
 	if (a->use_path)
 		shim_exec_search(a->file, a->argv, a->envp, a->path_env, false);
 	else
-		execve_any(a->file, a->argv, a->envp);
+		/* the real one, through its pointer: a NULL argv goes to the
+		 * kernel (which runs the program with argv {""}, or says
+		 * EFAULT), where glibc's own child crashes counting it; and not
+		 * the guard's, whose mask would override the one asked for
+		 * (this child runs on its caller's TLS) */
+		real.execve(a->file, a->argv, a->envp);
 fail:;
 	int err = errno ? errno : ECHILD;
 	a->err = err;

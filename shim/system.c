@@ -70,15 +70,24 @@ static int engine_system(const char *line, int *status_out)
 	struct sigaction ign = { .sa_handler = SIG_IGN }, intr, quit;
 	sigemptyset(&ign.sa_mask);
 
-	pthread_once(&atfork_once, register_atfork);
-	pthread_mutex_lock(&lock);
-	if (users++ == 0) {
-		sigaction(SIGINT, &ign, &saved_intr);
-		sigaction(SIGQUIT, &ign, &saved_quit);
+	/* A rerouted child is a process of its own with one thread and
+	 * dispositions of its own, but `users` and the saved dispositions
+	 * are its parent's memory: it keeps its own on its stack. */
+	bool in_child = SHIM_IN_CHILD;
+	if (in_child) {
+		sigaction(SIGINT, &ign, &intr);
+		sigaction(SIGQUIT, &ign, &quit);
+	} else {
+		pthread_once(&atfork_once, register_atfork);
+		pthread_mutex_lock(&lock);
+		if (users++ == 0) {
+			sigaction(SIGINT, &ign, &saved_intr);
+			sigaction(SIGQUIT, &ign, &saved_quit);
+		}
+		intr = saved_intr;
+		quit = saved_quit;
+		pthread_mutex_unlock(&lock);
 	}
-	intr = saved_intr;
-	quit = saved_quit;
-	pthread_mutex_unlock(&lock);
 
 	sigset_t chld, omask, reset;
 	sigemptyset(&chld);
@@ -118,7 +127,12 @@ static int engine_system(const char *line, int *status_out)
 	} else if (ret > 0) {
 		status = W_EXITCODE(127, 0);
 	}
-	release_signals();
+	if (in_child) {
+		sigaction(SIGINT, &intr, NULL);
+		sigaction(SIGQUIT, &quit, NULL);
+	} else {
+		release_signals();
+	}
 	sigprocmask(SIG_SETMASK, &omask, NULL);
 	if (ret == SHIM_DECLINED)
 		return SHIM_DECLINED;
@@ -139,7 +153,9 @@ SHIM_EXPORT int system(const char *line)
 		shim_audit_spawn(SHIM_AUDIT_SYSTEM, (uintptr_t)__builtin_return_address(0), shim_audit_now() - t0);
 		return r;
 	}
-	if (!cfg.enabled || !shim_engine_wanted(false))
+	/* in a rerouted child, the engine whatever the mode: it alone gives
+	 * the shell the child's environment and mask (spawn.c) */
+	if (!cfg.enabled || (!SHIM_IN_CHILD && !shim_engine_wanted(false)))
 		return real.system(line);
 	int status;
 	if (line == NULL) {

@@ -142,6 +142,15 @@ check "[12] a child that returns from main (fork=all): no atexit handler in it, 
 	test "$(cat "$LOGS/out")/$(stat_of fork_rerouted)" = "child status 3
 atexit handler ran in the parent/1"
 
+# A site's child that starts programs itself (issue 21): each starts as
+# after a fork and that call, with the child's environment and mask,
+# while a thread of the parent reads the environment.
+for m in system system-sh popen spawn spawnp spawn-mask spawn-envp fexecve system-ignchld; do
+	both VFORKSHIM_SITES=run_helper -- "$P/child_spawns" "$m" "$R"
+	check "a site's child starts a program ($m): its environment, mask and result as after fork and $m; the parent's reader never sees the child's variable ($(stats fork_rerouted))" \
+		test "$rc/$(same && echo same)/$(stats fork_rerouted)/$(grep -c 'reader saw HELPER: no' "$LOGS/out")" = 0/same/1/1
+done
+
 echo "== a fork while the library holds state (issue 21)"
 # Every piece of the library's per-process state must be right in the
 # child of any fork, whoever made it (tests/progs/fork_state.c): each

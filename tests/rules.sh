@@ -127,7 +127,6 @@ sites:overflow_logged kept:told-once-for-the-program
 spawn:refused kept:the-kernel's-answer,seccomp-is-inherited
 spawn:internal_ignored kept:libc's-answer
 spawn:signals_once kept:glibc's-pthread_once-knows-forks
-spawn_child:execve_any kept:constant
 spawn_layout:layout_ok kept:libc's-layout
 spawn_layout:layout_once kept:glibc's-pthread_once-knows-forks
 system:lock renewed:shim_system_forget

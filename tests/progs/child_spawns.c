@@ -1,0 +1,164 @@
+/* A site's child that starts programs itself (issue 21, item 2): each
+ * program must start exactly as after a fork and that call, with the
+ * environment the child built and the mask it asked for.
+ *
+ *   child_spawns MODE REPORT
+ *
+ * run_helper's child calls setenv("HELPER", "set-in-child"), blocks
+ * SIGUSR1, ignores SIGUSR2, then, by MODE:
+ *   system        system("REPORT env:HELPER mask ign")
+ *   system-sh     system("echo HELPER=$HELPER") (through the shell's
+ *                 own expansion)
+ *   popen         popen of the same REPORT line, read back, pclose
+ *   spawn         posix_spawn(REPORT, ..., environ)
+ *   spawnp        posix_spawnp("report", ...) found only through the
+ *                 PATH the child set (REPORT's folder)
+ *   spawn-mask    posix_spawn with POSIX_SPAWN_SETSIGMASK {SIGUSR2}
+ *                 and a file action (stdout to stdout, dup2'd)
+ *   spawn-envp    posix_spawn with an explicit envp {"ONLY=this"}
+ *   fexecve       fexecve of REPORT opened by the child, environ
+ *   system-ignchld  SIGCHLD ignored in the program: system("exit 3")
+ *                 gives -1 and ECHILD, as glibc's
+ * and exits with what the call returned. Meanwhile a thread of the
+ * parent reads HELPER in a loop: it must never see the child's. The
+ * parent prints the child's status, what the reader saw and its own
+ * HELPER. Built with -rdynamic: run_helper is a user site. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+static const char *mode, *report;
+static volatile int stop, seen;
+
+static void *reader(void *a)
+{
+	(void)a;
+	while (!stop)
+		if (getenv("HELPER"))
+			seen = 1;
+	return NULL;
+}
+
+static void say(const char *s)
+{
+	write(1, s, strlen(s));
+}
+
+static int wait_for(pid_t p)
+{
+	int st;
+	while (waitpid(p, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* In the child: start the program MODE asks for; the status to exit with */
+static int start(void)
+{
+	char line[4200];
+	snprintf(line, sizeof line, "%s env:HELPER env:ONLY mask ign", report);
+	char *argv[] = { (char *)report, "env:HELPER", "env:ONLY", "mask", "ign", NULL };
+	pid_t p;
+	if (!strcmp(mode, "system"))
+		return WEXITSTATUS(system(line));
+	if (!strcmp(mode, "system-sh"))
+		return WEXITSTATUS(system("echo HELPER=$HELPER"));
+	if (!strcmp(mode, "system-ignchld")) {
+		errno = 0;
+		int r = system("exit 3");
+		char buf[64];
+		snprintf(buf, sizeof buf, "system: %d, errno %s\n", r, errno == ECHILD ? "ECHILD" : "other");
+		say(buf);
+		return 0;
+	}
+	if (!strcmp(mode, "popen")) {
+		FILE *f = popen(line, "r");
+		char buf[256];
+		if (!f)
+			return 90;
+		while (fgets(buf, sizeof buf, f))
+			say(buf);
+		return WEXITSTATUS(pclose(f));
+	}
+	if (!strcmp(mode, "spawn") || !strcmp(mode, "spawnp") || !strcmp(mode, "spawn-envp")) {
+		char *only[] = { "ONLY=this", NULL };
+		int r = !strcmp(mode, "spawnp") ? posix_spawnp(&p, "report", NULL, NULL, argv, environ)
+			: posix_spawn(&p, report, NULL, NULL, argv, !strcmp(mode, "spawn-envp") ? only : environ);
+		return r ? 80 + r : wait_for(p);
+	}
+	if (!strcmp(mode, "spawn-mask")) {
+		posix_spawnattr_t at;
+		posix_spawn_file_actions_t fa;
+		sigset_t m;
+		sigemptyset(&m);
+		sigaddset(&m, SIGUSR2);
+		posix_spawnattr_init(&at);
+		posix_spawnattr_setsigmask(&at, &m);
+		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, 1, 1);
+		int r = posix_spawn(&p, report, &fa, &at, argv, environ);
+		return r ? 80 + r : wait_for(p);
+	}
+	if (!strcmp(mode, "fexecve")) {
+		int fd = open(report, O_RDONLY | O_CLOEXEC);
+		fexecve(fd, argv, environ);
+		return 127;
+	}
+	return 99;
+}
+
+__attribute__((noinline)) pid_t run_helper(void)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		setenv("HELPER", "set-in-child", 1);
+		if (!strcmp(mode, "spawnp")) {
+			char dir[4096];
+			snprintf(dir, sizeof dir, "%s", report);
+			*strrchr(dir, '/') = '\0';
+			setenv("PATH", dir, 1);
+		}
+		sigset_t s;
+		sigemptyset(&s);
+		sigaddset(&s, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &s, NULL);
+		signal(SIGUSR2, SIG_IGN);
+		_exit(start());
+	}
+	return p;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: child_spawns MODE REPORT\n");
+		return 2;
+	}
+	mode = argv[1];
+	report = argv[2];
+	if (!strcmp(mode, "system-ignchld"))
+		signal(SIGCHLD, SIG_IGN);
+	pthread_t t;
+	pthread_create(&t, NULL, reader, NULL);
+	fflush(stdout);
+	pid_t p = run_helper();
+	int r = p < 0 ? -1 : !strcmp(mode, "system-ignchld") ? 0 : wait_for(p);
+	if (!strcmp(mode, "system-ignchld"))
+		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+			;
+	stop = 1;
+	pthread_join(t, NULL);
+	printf("the child exited %d; the parent's reader saw HELPER: %s; the parent's HELPER: %s\n", r,
+	       seen ? "yes" : "no", getenv("HELPER") ? getenv("HELPER") : "(unset)");
+	return 0;
+}
