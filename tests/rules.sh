@@ -89,6 +89,7 @@ config:cfg kept:start-up-configuration
 config:names kept:constant
 decisions:shim_decisions renewed:shim_decisions_forget
 env:gate renewed:shim_env_forget,a-generation-of-its-own
+env:writers renewed:shim_env_forget
 env:in_setenv kept:the-forking-thread's-own,TLS
 fork:refused kept:the-kernel's-answer,seccomp-is-inherited
 guard:shim_guard renewed:shim_guard_forget,TLS-of-the-forking-thread
