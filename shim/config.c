@@ -2,8 +2,8 @@
  *
  * A bad value never stops the host program: it gets one warning line
  * naming the variable and what it accepts, and the safe default (one
- * exception, a VFORKSHIM_LOG_FILE this process may not use while its
- * parent runs as another user: silence, see log_file_not_for_us). An
+ * exception, a VFORKSHIM_LOG_FILE this process may not use while an
+ * ancestor runs as another user: silence, see log_file_not_for_us). An
  * empty value counts as unset (systemd's `Environment=VAR=` clears). In
  * secure mode (AT_SECURE: set-uid, capabilities) nothing is read at
  * all and the shim stays inert. */
@@ -134,46 +134,68 @@ static const char *value(const char *(*getenv_fn)(const char *), const char *nam
 	return v && *v ? v : NULL;
 }
 
-/* The effective uid of our parent process: the second field of the
- * "Uid:" line of /proc/<ppid>/status; -1 when it cannot be read. */
-static long parent_euid(void)
+/* The effective uid and the parent of process `pid`, from the "Uid:"
+ * (its second field) and "PPid:" lines of /proc/PID/status; false when
+ * they cannot be read. */
+static bool proc_status(int pid, long *euid, int *ppid)
 {
 	char path[32], buf[2048];
-	shim_format(path, sizeof path, "/proc/%d/status", (int)getppid());
+	shim_format(path, sizeof path, "/proc/%d/status", pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return false;
 	size_t len = 0;
 	ssize_t n;
 	while (len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
 		len += (size_t)n;
 	close(fd);
 	buf[len] = '\0';
-	const char *p = strstr(buf, "\nUid:");
-	if (!p)
-		return -1;
+	const char *u = strstr(buf, "\nUid:"), *pp = strstr(buf, "\nPPid:");
+	if (!u || !pp)
+		return false;
 	char *real_end, *eff_end;
-	strtoul(p + 5, &real_end, 10);
+	strtoul(u + 5, &real_end, 10);
 	unsigned long e = strtoul(real_end, &eff_end, 10);
-	return real_end == p + 5 || eff_end == real_end ? -1 : (long)e;
+	if (real_end == u + 5 || eff_end == real_end)
+		return false;
+	*euid = (long)e;
+	*ppid = (int)strtol(pp + 6, NULL, 10);
+	return true;
+}
+
+/* Does one of our ancestors, below process 1, run with another effective
+ * uid? Not process 1 itself: a service of its own user started by
+ * systemd is not a child of another user's program. */
+static bool ancestor_of_another_user(void)
+{
+	int pid = (int)getppid();
+	long euid;
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		if (!proc_status(pid, &euid, &pid))
+			return false;
+		if ((uid_t)euid != geteuid())
+			return true;
+	}
+	return false;
 }
 
 /* VFORKSHIM_LOG_FILE could not be used (shim_open_log_file failed with
  * `err`): should this process stay silent rather than warn?
  *
- * A process that cannot use the file because of permissions (open
- * fails with EACCES or EPERM, or the file is a regular file of another
- * user, which shim_open_log_file refuses with EPERM) AND whose
- * effective uid differs from its parent process's stays silent: no
+ * A process that cannot use the file because of permissions (open fails
+ * with EACCES or EPERM, or the file is a regular file of another user,
+ * which shim_open_log_file refuses with EPERM) AND that has an ancestor
+ * (process 1 aside) running with another effective uid stays silent: no
  * warning, no log line, no stats line, nothing on stderr. The file was
- * chosen for a process of another user, its parent, which changed
- * credentials for this child (Ruby's uid:, Python's user=, su-like
- * wrappers); this process's stderr is the program's. Otherwise (a
- * missing directory, a symlink, a FIFO, a file of another user while
- * the parent runs as our user...) it is the user's misconfiguration in
- * their own process: one warning, then stderr. The parent's uid is read
- * only here, on this failure path; if it cannot be read, it counts as
- * the same as ours (warn). */
+ * chosen for a process of another user, up the tree, which changed
+ * credentials for its children (Ruby's uid:, Python's user=, su-like
+ * wrappers), and every process below inherits the variable: the shell
+ * such a child runs, and what that shell runs. Their stderr is the
+ * program's. Otherwise (a missing directory, a symlink, a FIFO, a file
+ * of another user while every ancestor runs as our user, a service that
+ * systemd started as its user) it is a misconfiguration of this
+ * process: one warning, then stderr. The ancestors are read only here,
+ * on this failure path; one that cannot be read ends the walk (warn). */
 static bool log_file_not_for_us(const char *path, int err)
 {
 	struct stat st;
@@ -181,8 +203,7 @@ static bool log_file_not_for_us(const char *path, int err)
 	 * regular (a FIFO with a reader, a device): not a permission */
 	if (err != EACCES && (err != EPERM || (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))))
 		return false;
-	long parent = parent_euid();
-	return parent >= 0 && (uid_t)parent != geteuid();
+	return ancestor_of_another_user();
 }
 
 void shim_config_load(struct shim_config *c, const char *(*getenv_fn)(const char *))

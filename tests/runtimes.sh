@@ -297,8 +297,10 @@ else
 			test "$(grep -c '' "$L/log")/$(logged fork_rerouted)/$(logged fork_real)" = "1/$n/0"
 	}
 	if have ruby; then
-		silent_children "log file, ruby (root): system(\"id -u\", uid: 65534) x3" 3 \
-			ruby -e '3.times { system("id -u", uid: 65534) }'
+		# through a shell and a pipe: sh's children have sh's uid, their
+		# parent's; the one that changed it is further up
+		silent_children "log file, ruby (root): system(\"id -u | cat\", uid: 65534) x3" 3 \
+			ruby -e '3.times { system("id -u | cat", uid: 65534) }'
 		as_other "log file of 65534's, ruby (root): the parent refuses it" 3 65534 \
 			ruby -e '3.times { system("id -u", uid: 65534) }'
 		check "    its parent runs as root too: one warning and its stats on stderr, all 3 rerouted; the children silent ($(grep -c '' "$LOGS/err") lines)" \

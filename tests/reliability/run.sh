@@ -163,27 +163,30 @@ for t in link dir fifo theirs; do
 	check "VFORKSHIM_LOG_FILE at a $t: refused with one warning on stderr, nothing written through it, no hang" \
 		test "$rc/$(grep -c 'VFORKSHIM_LOG_FILE=.*cannot be used' "$LOGS/err")/$(grep -c '' "$LOGS/err")/$written" = 0/1/1/no
 done
-# A file of root's that nobody cannot open: silent in a process of
-# another user than its parent (whose credentials the parent changed:
-# its stderr is the program's), bad values of other variables too; one
-# warning, as above, in a process of the same user as its parent
-# (setpriv execs: report's parent is this shell; under sh, which forks
-# it, its parent is nobody too).
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+# A file of root's that nobody cannot open: silent in a process that has
+# an ancestor (process 1 aside) of another user (the credentials were
+# changed for it or for one of its ancestors: its stderr is the
+# program's), bad values of other variables too; one warning, as above,
+# in a process all of whose ancestors run as its user (as the first
+# process of a PID namespace, sh, starts it). setpriv execs: report's
+# parent is this shell (root); under sh, which forks it, its parent is
+# nobody, its grandparent root.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && unshare -pf --mount-proc --fork true 2>/dev/null; then
 	: > "$lf/root" && chmod 600 "$lf/root"
-	for parent in root nobody; do
-		keep=() more=() want=0/0/0/0 what="silent, even with VFORKSHIM_LOG and VFORKSHIM_FORK not valid"
-		[ $parent = root ] && more=(VFORKSHIM_LOG=loud VFORKSHIM_FORK=banana)
-		[ $parent = nobody ] && keep=(sh -c '"$@"; exit $?' sh) want=0/1/1/0 what="one warning on stderr"
-		timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups "${keep[@]}" \
+	for up in root "nobody, then root" "nobody alone"; do
+		ns=() keep=() more=() want=0/0/0/0 what="silent, even with VFORKSHIM_LOG and VFORKSHIM_FORK not valid"
+		[ "$up" = root ] && more=(VFORKSHIM_LOG=loud VFORKSHIM_FORK=banana)
+		[ "$up" != root ] && keep=(sh -c '"$@"; exit $?' sh)
+		[ "$up" = "nobody alone" ] && ns=(unshare -pf --mount-proc --fork) want=0/1/1/0 what="one warning on stderr"
+		timeout 10 "${ns[@]}" setpriv --reuid=65534 --regid=65534 --clear-groups "${keep[@]}" \
 			env VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_LOG_FILE="$lf/root" "${more[@]}" \
 			LD_PRELOAD="$PRELOAD" "$P/report" euid > "$LOGS/out" 2> "$LOGS/err"
 		rc=$?
-		check "VFORKSHIM_LOG_FILE of root's, to nobody whose parent is $parent: $what, nothing written through it" \
+		check "VFORKSHIM_LOG_FILE of root's, to nobody whose ancestors are $up: $what, nothing written through it" \
 			test "$rc/$(grep -c 'VFORKSHIM_LOG_FILE=.*cannot be used' "$LOGS/err")/$(grep -c '' "$LOGS/err")/$(stat -c %s "$lf/root")" = "$want"
 	done
 else
-	echo "skip: a log file of root's to a process of nobody (not root, or no setpriv)"
+	echo "skip: a log file of root's to a process of nobody (not root, or no setpriv or unshare)"
 fi
 rm -rf "$lf"
 echo "hostile $inputs configuration inputs, 4 log file traps" >> "$figures"
