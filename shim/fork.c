@@ -117,7 +117,7 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 	shim_log(LOG_DEBUG, "fork: rerouted in %d at %s, saving %lu bytes of stack", (int)getpid(), at, (unsigned long)(top - lo));
 	char **saved_environ = environ;
 	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old,
+	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old, .proc = shim_proc_pid,
 					  .fail_fork = w->verdict == WALK_SITE && (w->site.flags & SITE_FAIL_FORK) };
 
 	shim_asan_save(lo, top, (char *)save + cap);
@@ -128,6 +128,7 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 	/* The parent, the child gone: put back what it may have changed. */
 	shim_asan_restore(lo, top, (char *)save + cap);
 	int creds_changed = shim_guard.creds_changed;
+	void *child_streams = shim_guard.popen_chain;
 	shim_guard_parent_cleanup();
 	/* Only a child that may assign environ gets it put back: with a
 	 * known site that never does, a change here is another thread's
@@ -142,6 +143,8 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 		prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
 	munmap(save, cap + shadow);
 	shim_set_mask(&old);
+	if (child_streams) /* after the child: the parent's own context */
+		shim_popen_dispose(child_streams);
 
 	if (r > 0) {
 		STAT_INC(fork_rerouted);

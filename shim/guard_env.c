@@ -256,19 +256,26 @@ SHIM_EXPORT int clearenv(void)
 
 /* ---- a copy of the child: an ordinary process ---- */
 /* The child of a real fork made inside a rerouted child (ours at once,
- * proc.c for any other): it has memory of its own, so the environment
- * the child built becomes its environ (in blocks that are its own now),
- * and the mask the child asked for, *mask, is applied by the caller. */
-void shim_guard_forget(sigset_t *mask)
+ * any other at its first guarded call, on the thread that forked, whose
+ * TLS this is): it has memory of its own, so the environment the child
+ * built becomes its environ (in blocks that are its own now), its popen
+ * streams become the process's, and the mask the child asked for is its
+ * mask. Every signal is still blocked here, as in the child. True: the
+ * guard was the copy's parent's, and is gone. */
+bool shim_guard_stale(void)
 {
-	if (!G.active)
-		return;
+	if (!G.active || G.proc == shim_proc_pid)
+		return false;
+	sigset_t m = G.want_mask;
 	environ = view();
-	*mask = G.want_mask;
+	shim_popen_adopt(G.popen_chain);
 	G = (struct shim_guard){ 0 };
+	shim_set_mask(&m);
+	return true;
 }
 
 void shim_guard_nested_child(void)
 {
 	shim_proc_child();
+	shim_guard_stale();
 }

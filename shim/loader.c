@@ -17,12 +17,20 @@
  *
  * The lock is a recursive pthread mutex inside ld.so's _rtld_global,
  * whose layout differs between versions: it is found, not assumed. In
- * a dl_iterate_phdr callback this thread owns it, so its owner word
- * holds this thread's id; the only such word of _rtld_global is a
- * candidate, confirmed when it reads 0 once dl_iterate_phdr has
- * returned (glibc clears the owner at unlock). Anything else (two such
- * words, none, no _rtld_global: musl) leaves it unknown, and a copy then
- * behaves as before. Nothing here allocates or locks. */
+ * a dl_iterate_phdr callback this thread holds it once, so it reads as a
+ * recursive mutex of ours held once does (resolve.c makes one at
+ * start-up for comparison: lock, count, owner, users and kind), with
+ * this thread's id as its owner (nptl's third word). The only place of
+ * _rtld_global that reads so is a candidate, confirmed when its owner
+ * reads 0 once dl_iterate_phdr has returned (glibc clears the owner at
+ * unlock). The whole pattern, not the id alone: an id as small as 1 (a
+ * container's first process) is found in many words. Inside dlopen (the
+ * library loaded by the program, not preloaded) this thread also holds
+ * the other loader lock, which reads the same: of the two, the one
+ * released when the walk returns is the list lock. Anything else (a
+ * contended lock; no _rtld_global: musl) leaves it unknown for now, and
+ * the next rebuild looks again. Nothing here allocates or locks. */
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -30,8 +38,19 @@
 #include "lockfree.h"
 
 static const int *owner;      /* the lock's owner word, once confirmed */
-static const int *candidate;  /* found in a callback, not yet confirmed */
+static const int *candidate[2]; /* found in a callback, not yet confirmed */
 static bool stuck;            /* this copy inherited it held */
+#define REF_WORDS 5
+#define OWNER_WORD 2
+static int ref[REF_WORDS];    /* a recursive mutex held once, owner aside */
+static bool have_ref;
+
+/* At start-up (resolve.c): `m` is a recursive mutex this thread holds once. */
+void shim_loader_reference(const void *m)
+{
+	memcpy(ref, m, sizeof ref);
+	have_ref = ref[OWNER_WORD] == (int)syscall(SYS_gettid);
+}
 
 /* Inside a dl_iterate_phdr callback, for each object: the one that
  * defines _rtld_global is searched for this thread's id. */
@@ -39,35 +58,52 @@ void shim_loader_probe(const struct shim_object *o)
 {
 	uintptr_t start;
 	size_t size;
-	if (owner || candidate || !shim_object_data(o, "_rtld_global", &start, &size))
+	if (!have_ref || owner || candidate[0] || !shim_object_data(o, "_rtld_global", &start, &size))
 		return;
-	int tid = (int)syscall(SYS_gettid);
-	const int *found = NULL, *w = (const int *)start;
-	for (size_t i = 0; i < size / sizeof *w; i++) {
-		if (w[i] != tid)
+	int want[REF_WORDS];
+	memcpy(want, ref, sizeof want);
+	want[OWNER_WORD] = (int)syscall(SYS_gettid);
+	const int *found[2] = { NULL, NULL }, *w = (const int *)start;
+	int n = 0;
+	for (size_t i = 0; i + REF_WORDS <= size / sizeof *w; i++) {
+		if (w[i + OWNER_WORD] != want[OWNER_WORD] || memcmp(&w[i], want, sizeof want) != 0)
 			continue;
-		if (found)
-			return; /* two: this thread holds another lock too */
-		found = &w[i];
+		if (n == 2)
+			return; /* more than the two loader locks: not this */
+		found[n++] = &w[i + OWNER_WORD];
 	}
-	candidate = found;
+	candidate[0] = found[0];
+	candidate[1] = found[1];
 }
 
 /* After dl_iterate_phdr returned: the candidate is the lock if released. */
 void shim_loader_confirm(void)
 {
-	if (candidate && !owner && __atomic_load_n(candidate, __ATOMIC_RELAXED) == 0)
-		__atomic_store_n(&owner, candidate, __ATOMIC_RELEASE);
-	candidate = NULL;
+	const int *released = NULL;
+	int n = 0;
+	for (int i = 0; i < 2; i++)
+		if (candidate[i] && __atomic_load_n(candidate[i], __ATOMIC_RELAXED) == 0) {
+			released = candidate[i];
+			n++;
+		}
+	if (n == 1 && !owner) {
+		__atomic_store_n(&owner, released, __ATOMIC_RELEASE);
+		shim_log(LOG_DEBUG, "the loader's list lock records its owner at %p", (const void *)released);
+	}
+	candidate[0] = candidate[1] = NULL;
 }
 
-/* In a copy (proc.c): held by nobody who can release it? */
+/* In a copy (proc.c): held by nobody who can release it? Its owner is
+ * a thread of this process only if the copy has started threads since
+ * and one of them is in dl_iterate_phdr now (tgkill with signal 0 finds
+ * a thread of this process by id); otherwise it is a thread that stayed
+ * in the parent. */
 void shim_loader_forget(void)
 {
 	const int *o = __atomic_load_n(&owner, __ATOMIC_ACQUIRE);
 	int held = o ? __atomic_load_n(o, __ATOMIC_RELAXED) : 0;
-	candidate = NULL;
-	stuck = held != 0 && held != (int)syscall(SYS_gettid);
+	candidate[0] = candidate[1] = NULL;
+	stuck = held != 0 && syscall(SYS_tgkill, syscall(SYS_getpid), held, 0) != 0;
 	if (stuck)
 		shim_log(LOG_INFO, "%d: this process was forked while another thread held the loader's list lock; its forks stay real", (int)syscall(SYS_getpid));
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <stdio_ext.h>
 #include <wchar.h>
 
 #include "shim.h"
@@ -25,6 +26,10 @@ struct proc {
 };
 
 static struct proc *chain;
+/* A copy of a rerouted child inherits that child's own streams (its
+ * chain was in TLS): they are this process's too, kept apart from
+ * `chain` because they arrive without the lock (shim_popen_adopt). */
+static struct proc *adopted;
 static pthread_mutex_t chain_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void lock_prepare(void) { pthread_mutex_lock(&chain_lock); }
@@ -36,6 +41,31 @@ static void lock_child(void) { pthread_mutex_init(&chain_lock, NULL); }
 void shim_popen_forget(void)
 {
 	chain_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+}
+
+void shim_popen_adopt(void *child_chain)
+{
+	if (child_chain)
+		__atomic_store_n(&adopted, (struct proc *)child_chain, __ATOMIC_RELEASE);
+}
+
+/* The parent of a rerouted child, once the child is gone, drops what
+ * the child's popen left in the memory they shared: the FILE objects
+ * fdopen linked into libc's list of streams (the parent's exit would
+ * flush their buffers into whatever descriptor has that number in the
+ * parent) and the chain's entries. The descriptors were the child's:
+ * not closed here. A real fork's child leaves nothing of the kind. */
+void shim_popen_dispose(void *child_chain)
+{
+	for (struct proc *p = child_chain, *next; p; p = next) {
+		next = p->next;
+#ifdef __GLIBC__
+		__fpurge(p->fp);
+		p->fp->_fileno = -1; /* fclose's close(-1) fails: no descriptor touched */
+		fclose(p->fp);
+#endif
+		free(p);
+	}
 }
 
 /* Registered at the first engine popen(), not at load (see system.c);
@@ -104,20 +134,18 @@ static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *decl
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&chain_lock);
 	int n = 1, ret = ENOMEM;
-	for (struct proc *p = chain; p; p = p->next)
-		n++;
-	for (struct proc *p = own != &chain ? *own : NULL; p; p = p->next)
-		n++;
+	struct proc *lists[3] = { chain, __atomic_load_n(&adopted, __ATOMIC_ACQUIRE), own != &chain ? *own : NULL };
+	for (int l = 0; l < 3; l++)
+		for (struct proc *p = lists[l]; p; p = p->next)
+			n++;
 	if ((acts = malloc((size_t)n * sizeof *acts))) {
 		n = 0;
 		acts[n++] = (struct shim_fa){ .kind = FA_DUP2, .fd = fds[child_end], .newfd = child_fd };
 		/* POSIX: the streams of earlier popen calls are closed */
-		for (struct proc *p = chain; p; p = p->next)
-			if (fileno(p->fp) != child_fd)
-				acts[n++] = (struct shim_fa){ .kind = FA_CLOSE, .fd = fileno(p->fp) };
-		for (struct proc *p = own != &chain ? *own : NULL; p; p = p->next)
-			if (fileno(p->fp) != child_fd)
-				acts[n++] = (struct shim_fa){ .kind = FA_CLOSE, .fd = fileno(p->fp) };
+		for (int l = 0; l < 3; l++)
+			for (struct proc *p = lists[l]; p; p = p->next)
+				if (fileno(p->fp) != child_fd)
+					acts[n++] = (struct shim_fa){ .kind = FA_CLOSE, .fd = fileno(p->fp) };
 		char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
 		extern char **environ;
 		bool clone_failed;
@@ -168,9 +196,13 @@ SHIM_EXPORT FILE *popen(const char *command, const char *mode)
 		return fp;
 	}
 	bool rd, cloexec;
-	/* in a rerouted child, the engine whatever the mode (spawn.c) */
+	/* The engine whatever the mode in a rerouted child (spawn.c), and in
+	 * a copy of one that inherited its streams: libc's popen does not
+	 * know them, and its child would keep them open (a reader of one
+	 * would wait for that child's end, not its writer's pclose). */
+	bool engine_only = SHIM_IN_CHILD || __atomic_load_n(&adopted, __ATOMIC_ACQUIRE);
 	if (!cfg.enabled || parse_mode(mode, &rd, &cloexec) != 0 ||
-	    (!SHIM_IN_CHILD && !shim_engine_wanted(false)))
+	    (!engine_only && !shim_engine_wanted(false)))
 		return real.popen(command, mode);
 	int saved_errno = errno;
 	bool declined;
@@ -199,6 +231,8 @@ static bool parents_stream(FILE *fp)
 	pthread_mutex_lock(&chain_lock);
 	for (struct proc *p = chain; p && !found; p = p->next)
 		found = p->fp == fp;
+	for (struct proc *p = adopted; p && !found; p = p->next)
+		found = p->fp == fp;
 	pthread_mutex_unlock(&chain_lock);
 	return found;
 }
@@ -222,6 +256,8 @@ SHIM_EXPORT int pclose(FILE *fp)
 	} else {
 		pthread_mutex_lock(&chain_lock);
 		found = unlink_from(&chain, fp);
+		if (!found)
+			found = unlink_from(&adopted, fp);
 		pthread_mutex_unlock(&chain_lock);
 	}
 	if (!found)

@@ -32,7 +32,10 @@
  *     count, log.c), the decisions ring;
  *   - the guard of a rerouted child that a raw fork copied (our fork()
  *     does it at once): the copy is an ordinary process, with the
- *     environment and mask the child asked for.
+ *     environment and mask the child asked for. That state is the
+ *     forking thread's (TLS), so that thread makes it right itself, at
+ *     its first guarded call, whichever thread renewed the rest: the
+ *     guard knows the process it was set in (guard*.c).
  * Kept: what was learned of the code and the kernel (a site's child
  * assigns environ, the kernel refused CLONE_VM), which the copy shares.
  *
@@ -43,6 +46,8 @@
  * On a kernel without MADV_WIPEONFORK the word stays 1 and the renewal
  * runs from a fork handler instead: libc's fork() then, not raw clones.
  * Nothing here allocates or takes a lock. */
+#include <limits.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -60,15 +65,22 @@ int *shim_proc_marker = &always_one; /* until shim_proc_init */
 pid_t shim_proc_pid;
 static bool fallback; /* no MADV_WIPEONFORK: renewed by a fork handler */
 
+/* The word: 0 in a copy not yet renewed, 2 while one thread renews it,
+ * 1 once renewed. A copy has one thread when it is made, but may start
+ * others before its first call into the library: one renews, the others
+ * wait for it (a few microseconds), and none uses the state meanwhile. */
+#define RENEWING 2
+
 static void renew(void)
 {
 	sigset_t mask;
-	/* a handler that calls the library must not renew half of it
+	/* a handler of this thread that calls the library must not renew it
 	 * again, nor use it half renewed */
 	shim_block_all(&mask);
-	if (fallback || !__atomic_load_n(shim_proc_marker, __ATOMIC_RELAXED)) {
+	int zero = 0;
+	if (fallback || __atomic_compare_exchange_n(shim_proc_marker, &zero, RENEWING, false,
+						    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		shim_proc_pid = (pid_t)syscall(SYS_getpid);
-		shim_guard_forget(&mask);
 		shim_env_forget();
 		shim_loader_forget();
 		shim_sites_forget();
@@ -77,6 +89,10 @@ static void renew(void)
 		shim_popen_forget();
 		shim_audit_forget();
 		__atomic_store_n(shim_proc_marker, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, shim_proc_marker, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	} else {
+		while (__atomic_load_n(shim_proc_marker, __ATOMIC_ACQUIRE) == RENEWING)
+			syscall(SYS_futex, shim_proc_marker, FUTEX_WAIT_PRIVATE, RENEWING, NULL, NULL, 0);
 	}
 	shim_set_mask(&mask);
 }
@@ -92,7 +108,7 @@ void shim_proc_renew(void)
  * a renewal later would undo it. */
 void shim_proc_child(void)
 {
-	if (fallback || !__atomic_load_n(shim_proc_marker, __ATOMIC_RELAXED))
+	if (fallback || __atomic_load_n(shim_proc_marker, __ATOMIC_ACQUIRE) != 1)
 		renew();
 }
 

@@ -55,6 +55,22 @@ static const char *plain_getenv(const char *name)
 
 #define NEED(fn) (real.fn = (__typeof__(real.fn))need(#fn))
 
+/* What a recursive mutex held once by this thread looks like, for
+ * loader.c to recognise the loader's own (its owner word aside). */
+static void loader_reference(void)
+{
+	pthread_mutexattr_t a;
+	pthread_mutex_t m;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&m, &a);
+	pthread_mutex_lock(&m);
+	shim_loader_reference(&m);
+	pthread_mutex_unlock(&m);
+	pthread_mutex_destroy(&m);
+	pthread_mutexattr_destroy(&a);
+}
+
 static void init_once_fn(void)
 {
 	shim_next_getenv();
@@ -93,6 +109,8 @@ static void init_once_fn(void)
 	/* before any state is held: a copy must be able to tell (proc.c) */
 	if (cfg.enabled && !shim_proc_init())
 		pthread_atfork(NULL, NULL, shim_proc_renew);
+	if (cfg.enabled)
+		loader_reference();
 	shim_live.enabled = cfg.enabled;
 	shim_live.fork = (int32_t)cfg.fork;
 	shim_live.spawn = (int32_t)cfg.spawn;
@@ -110,6 +128,7 @@ static void init_once_fn(void)
 	}
 	shim_sites_init();
 	shim_walk_init();
+	shim_engine_prepare();
 	if (cfg.audit_dir)
 		shim_audit_start();
 }

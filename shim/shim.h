@@ -85,7 +85,7 @@ void shim_proc_child(void);
 /* First thing at every entry point that uses per-process state. */
 static inline void shim_proc_check(void)
 {
-	if (__builtin_expect(!__atomic_load_n(shim_proc_marker, __ATOMIC_RELAXED), 0))
+	if (__builtin_expect(__atomic_load_n(shim_proc_marker, __ATOMIC_ACQUIRE) != 1, 0))
 		shim_proc_renew();
 }
 /* What each file renews in a copy (proc.c says when and why). */
@@ -95,7 +95,6 @@ void shim_decisions_forget(void);
 void shim_system_forget(void);
 void shim_popen_forget(void);
 void shim_audit_forget(void);
-void shim_guard_forget(sigset_t *mask);
 void shim_loader_forget(void);
 
 /* ---- configuration (config.c) ---- */
@@ -289,6 +288,9 @@ bool shim_engine_wanted(bool is_posix_spawn);
 /* Counts a call the engine declined after all (it said SHIM_DECLINED
  * or, for system and popen, its clone failed). */
 void shim_engine_declined(enum shim_reason r);
+/* Asks libc, at start-up, what the engine would otherwise ask at its
+ * first call (which may come from a rerouted child). */
+void shim_engine_prepare(void);
 
 /* glibc's opaque posix_spawn_file_actions_t (spawn_actions.c, read
  * only where spawn_layout.c verified the layout) */
@@ -395,6 +397,7 @@ bool shim_object_is(const struct shim_object *o, const char *name, bool prefix);
 /* The loader's list lock (loader.c): found from inside dl_iterate_phdr
  * callbacks; in a copy that inherited it held, the loader is never
  * asked again (true: forks stay real). */
+void shim_loader_reference(const void *locked_recursive_mutex);
 void shim_loader_probe(const struct shim_object *o);
 void shim_loader_confirm(void);
 bool shim_loader_stuck(void);
@@ -567,20 +570,26 @@ struct shim_guard {
 	int creds_changed;
 	int fail_fork;         /* finish a failed exec in a real fork */
 	void *popen_chain;     /* the child's own popen streams (popen.c) */
+	pid_t proc;            /* shim_proc_pid when it was set: in a copy
+				  made by a raw fork it is another's */
 };
 extern __thread struct shim_guard shim_guard;
 /* A copy of a rerouted child made by a raw fork (not ours) still has
- * the flag: the first guarded call renews it (proc.c). */
+ * the flag: its first guarded call makes it an ordinary process. */
 #define SHIM_IN_CHILD (__builtin_expect(shim_guard.active, 0) && shim_guard_live())
+bool shim_guard_stale(void);
 static inline bool shim_guard_live(void)
 {
-	if (__builtin_expect(__atomic_load_n(shim_proc_marker, __ATOMIC_RELAXED) != 0, 1))
-		return true;
-	shim_proc_renew();
-	return false;
+	shim_proc_check();
+	return __builtin_expect(shim_guard.proc == shim_proc_pid, 1) || !shim_guard_stale();
 }
 void shim_guard_parent_cleanup(void);
 void shim_guard_nested_child(void);
+/* popen.c: a copy's inherited streams of its rerouted parent become its
+ * own; a rerouted child's, left behind in shared memory, are dropped by
+ * its parent once it is gone (the parent's exit would flush them) */
+void shim_popen_adopt(void *chain);
+void shim_popen_dispose(void *chain);
 /* guard_env.c: the environment the child's exec passes on, given the
  * envp it asked for (environ, or its own) */
 char *const *shim_guard_exec_env(char *const *envp);

@@ -88,6 +88,18 @@ static void ask_signals(void)
 	internal_ignored = !(clone3_spawn && clone3_works);
 }
 
+/* At start-up (resolve.c), in a process where rerouted children may
+ * come: what the engine asks libc once (ask_signals looks a symbol up;
+ * the layout probe calls libc's file-action functions, which allocate)
+ * must not be asked first by such a child, which shares the parent's
+ * memory and may take neither the loader's lock nor the heap's: its
+ * posix_spawn, system and popen run on the engine (issue 21). */
+void shim_engine_prepare(void)
+{
+	pthread_once(&signals_once, ask_signals);
+	shim_fa_layout_ok();
+}
+
 void shim_engine_declined(enum shim_reason r)
 {
 	shim_count_fallback(r, false);

@@ -128,6 +128,13 @@ static int engine_system(const char *line, int *status_out)
 		status = W_EXITCODE(127, 0);
 	}
 	if (in_child) {
+		/* A SIGINT or SIGQUIT sent meanwhile is pending, not discarded:
+		 * the child runs with every signal blocked, and the kernel keeps
+		 * a blocked signal even when ignored. A real fork's child would
+		 * have discarded it; setting SIG_IGN again discards it here
+		 * (POSIX), before the child's own disposition comes back. */
+		sigaction(SIGINT, &ign, NULL);
+		sigaction(SIGQUIT, &ign, NULL);
 		sigaction(SIGINT, &intr, NULL);
 		sigaction(SIGQUIT, &quit, NULL);
 	} else {

@@ -145,7 +145,7 @@ atexit handler ran in the parent/1"
 # A site's child that starts programs itself (issue 21): each starts as
 # after a fork and that call, with the child's environment and mask,
 # while a thread of the parent reads the environment.
-for m in system system-sh popen spawn spawnp spawn-mask spawn-envp fexecve system-ignchld; do
+for m in system system-sh popen spawn spawnp spawn-mask spawn-envp fexecve system-ignchld system-sigint popen-left popen-copy; do
 	both VFORKSHIM_SITES=run_helper -- "$P/child_spawns" "$m" "$R"
 	check "a site's child starts a program ($m): its environment, mask and result as after fork and $m; the parent's reader never sees the child's variable ($(stats fork_rerouted))" \
 		test "$rc/$(same && echo same)/$(stats fork_rerouted)/$(grep -c 'reader saw HELPER: no' "$LOGS/out")" = 0/same/1/1
@@ -188,6 +188,28 @@ n=$(N 40)
 both VFORKSHIM_SPAWN=always -- "$FS" popen-copy "$n"
 check "copies made by a raw fork while a thread runs popen on the engine: each one's popen runs" \
 	grep -qx "$n copies: $n ran popen, 0 hung" "$LOGS/out"
+# a copy that starts threads before its first call: one renews, the
+# others wait (8 threads' first system() at once left SIGINT ignored)
+for how in "fork 1" "raw 1" "raw 15"; do
+	n=$(N 300)
+	both VFORKSHIM_SPAWN=always VFORKSHIM_SITES=spawn_true -- "$FS" copy-threads "$n" $how
+	check "copies ($how) whose 8 threads make their first calls at once: none hung, each one's SIGINT, setenv, fork, popen and system right" \
+		grep -qx "$n copies with 8 threads each: 0 hung, 0 failed a check" "$LOGS/out"
+done
+both VFORKSHIM_SITES=spawn_true -- "$FS" own-iterate
+check "a copy whose own thread is in dl_iterate_phdr at its first call: its later forks rerouted ($(cat "$LOGS/out"))" \
+	grep -qx "the copy's spawns: 5 of 5 ran in its memory" "$LOGS/out"
+both VFORKSHIM_SITES=spawn_true -- "$FS" loader-hold
+check "a copy made while another thread holds the loader's list lock: its fork does not wait for ever ($(stats fork_rerouted fallback_busy))" \
+	test "$rc/$(same && echo same)" = 0/same
+if [ "$(id -u)" = 0 ] && unshare -pf --mount-proc --fork true 2> /dev/null; then
+	# as process 1 (a container's first process), whose thread id, 1, is
+	# found in many words of the loader's data: the lock by its pattern
+	both VFORKSHIM_SITES=spawn_true -- unshare -pf --mount-proc --fork "$FS" loader-hold
+	check "    the same as process 1 of a PID namespace" test "$rc/$(same && echo same)" = 0/same
+else
+	echo "skip: the copy of process 1 (needs root and unshare)"
+fi
 
 echo "== runtimes"
 if have node; then

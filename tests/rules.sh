@@ -48,6 +48,10 @@ ALLOW="$ALLOW shim_audit_fork"
 # The renewal of a copy (proc.c) in files that are not lock-free
 # otherwise: plain stores to their own variables, nothing called.
 ALLOW="$ALLOW shim_system_forget shim_popen_forget shim_audit_forget madvise"
+# A copy's inherited popen streams: one store (guard_env.c). The parent of
+# a rerouted child, once the child is gone, in its own context: frees
+# what the child's popen left (fork.c).
+ALLOW="$ALLOW shim_popen_adopt shim_popen_dispose"
 # Data: the environment pointer itself.
 ALLOW="$ALLOW environ __environ"
 
@@ -97,10 +101,13 @@ guard:program_main kept:set-at-start-up
 loader:owner kept:the-lock's-address-is-the-copy's-too
 loader:candidate renewed:shim_loader_forget
 loader:stuck renewed:shim_loader_forget
+loader:ref kept:start-up
+loader:have_ref kept:start-up
 log:shim_live renewed:shim_stats_claim,by-shim_proc_pid;configuration-words-kept
 log:shim_reason_name kept:constant
 popen:chain_lock renewed:shim_popen_forget
 popen:chain kept:the-streams-are-the-copy's-too,as-glibc's-list
+popen:adopted kept:the-streams-are-the-copy's-too
 popen:used kept:monotonic
 popen:atfork_once kept:glibc's-pthread_once-knows-forks
 proc:always_one kept:constant

@@ -19,6 +19,18 @@
  *   fexecve       fexecve of REPORT opened by the child, environ
  *   system-ignchld  SIGCHLD ignored in the program: system("exit 3")
  *                 gives -1 and ECHILD, as glibc's
+ *   system-sigint system("kill -INT $PPID; kill -QUIT $PPID"): ignored
+ *                 while system runs, so gone; then the child execs a
+ *                 shell that must live to print
+ *   popen-left    popen("cat >/dev/null", "w"), a buffered write, and an
+ *                 exec without pclose; the parent then opens files on
+ *                 the next descriptors and flushes every stream it has:
+ *                 the child's buffer must not land in them
+ *   popen-copy    popen("cat >/dev/null", "w"), then a fork whose child
+ *                 popens `sleep 1` and leaves it; the child's pclose must
+ *                 not wait for that sleeper (its popen closed the
+ *                 child's stream), and the grandchild's popen child
+ *                 lists its descriptors
  * and exits with what the call returned. Meanwhile a thread of the
  * parent reads HELPER in a loop: it must never see the child's. The
  * parent prints the child's status, what the reader saw and its own
@@ -32,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -109,6 +122,46 @@ static int start(void)
 		int r = posix_spawn(&p, report, &fa, &at, argv, environ);
 		return r ? 80 + r : wait_for(p);
 	}
+	if (!strcmp(mode, "system-sigint")) {
+		system("kill -INT $PPID; kill -QUIT $PPID");
+		execl("/bin/sh", "sh", "-c", "sleep 0.2; echo the program the child ran lived", (char *)NULL);
+		return 127;
+	}
+	if (!strcmp(mode, "popen-left")) {
+		FILE *f = popen("cat >/dev/null", "w");
+		if (!f)
+			return 90;
+		fputs("CHILD-DATA", f);
+		execl("/bin/true", "true", (char *)NULL);
+		return 127;
+	}
+	if (!strcmp(mode, "popen-copy")) {
+		FILE *f = popen("cat >/dev/null", "w");
+		if (!f)
+			return 90;
+		fflush(stdout);
+		pid_t g = fork();
+		if (g == 0) {
+			FILE *s = popen("sleep 1", "r");
+			FILE *l = popen("ls /proc/self/fd | sort -n | tr '\\n' ' '", "r");
+			char buf[256] = "";
+			if (l && fgets(buf, sizeof buf, l)) {
+				say("the grandchild's popen child has descriptors: ");
+				say(buf);
+				say("\n");
+			}
+			(void)s;
+			_exit(0);
+		}
+		wait_for(g);
+		struct timespec a, b;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		pclose(f);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		say(b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9 < 0.5 ? "pclose did not wait for the grandchild's popen\n"
+									: "pclose waited for the grandchild's popen\n");
+		return 0;
+	}
 	if (!strcmp(mode, "fexecve")) {
 		int fd = open(report, O_RDONLY | O_CLOEXEC);
 		fexecve(fd, argv, environ);
@@ -158,6 +211,19 @@ int main(int argc, char **argv)
 			;
 	stop = 1;
 	pthread_join(t, NULL);
+	if (!strcmp(mode, "popen-left")) {
+		/* descriptors the child's stream had, now the parent's files */
+		FILE *files[4];
+		for (int i = 0; i < 4; i++)
+			files[i] = tmpfile();
+		fflush(NULL);
+		long sizes = 0;
+		for (int i = 0; i < 4; i++) {
+			fseek(files[i], 0, SEEK_END);
+			sizes += ftell(files[i]);
+		}
+		printf("the parent's new files hold %ld bytes after fflush(NULL)\n", sizes);
+	}
 	printf("the child exited %d; the parent's reader saw HELPER: %s; the parent's HELPER: %s\n", r,
 	       seen ? "yes" : "no", getenv("HELPER") ? getenv("HELPER") : "(unset)");
 	return 0;

@@ -27,10 +27,25 @@
  *   fork_state popen-copy N  a thread runs popen/pclose in a loop; main
  *                            makes N copies with a raw fork, each runs
  *                            popen (the engine's lock may be held)
+ *   fork_state copy-threads N fork|raw [OPS]  N copies, each starts 8
+ *                            threads that make its first calls into the
+ *                            library at the same moment (OPS, a mask:
+ *                            1 system, 2 setenv, 4 a site's fork, 8
+ *                            popen; default all), then checks SIGINT,
+ *                            setenv, a site's fork, popen and system
+ *   fork_state own-iterate   a copy whose own thread sits in
+ *                            dl_iterate_phdr when the copy first calls the
+ *                            library; then 5 forks through the site
+ *   fork_state loader-hold   a thread sits in dl_iterate_phdr while main
+ *                            makes a copy with a raw fork; the copy forks
+ *                            through the site (run it as process 1 too:
+ *                            unshare -pf)
  *
  * Each worker or copy that hangs is reported and killed after a bound;
  * what is printed is the same without the shim. */
 #include <dlfcn.h>
+#include <link.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -458,6 +473,138 @@ static int popen_copy(int n)
 	return ok != n;
 }
 
+static pthread_barrier_t bar;
+static int ops = 15;
+
+static void *first_calls(void *a)
+{
+	long i = (long)a;
+	while (!(ops & (1 << (i % 4))))
+		i++;
+	pthread_barrier_wait(&bar);
+	switch (i % 4) {
+	case 0:
+		system("true");
+		break;
+	case 1: {
+		char v[32];
+		snprintf(v, sizeof v, "V%ld", i);
+		setenv(v, "x", 1);
+		unsetenv(v);
+		break;
+	}
+	case 2:
+		reap(spawn_true());
+		break;
+	case 3: {
+		FILE *f = popen("true", "r");
+		if (f)
+			pclose(f);
+		break;
+	}
+	}
+	return NULL;
+}
+
+/* A copy's checks after its threads' first calls: each bit a failure */
+static int copy_with_threads(void)
+{
+	pthread_t t[8];
+	pthread_barrier_init(&bar, NULL, 8);
+	for (long i = 0; i < 8; i++)
+		pthread_create(&t[i], NULL, first_calls, (void *)i);
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	int bad = 0;
+	struct sigaction sa;
+	sigaction(SIGINT, NULL, &sa);
+	bad |= sa.sa_handler != SIG_DFL;
+	bad |= (setenv("AFTER", "1", 1) != 0) << 1;
+	bad |= (reap(spawn_true()) != 0) << 2;
+	char line[8] = "";
+	FILE *f = popen("echo hi", "r");
+	if (f) {
+		fgets(line, sizeof line, f);
+		pclose(f);
+	}
+	bad |= (strcmp(line, "hi\n") != 0) << 3;
+	bad |= (system("true") != 0) << 4;
+	return bad;
+}
+
+static int copy_threads(int n, bool raw)
+{
+	int hung = 0, bad = 0;
+	for (int i = 0; i < n; i++) {
+		fflush(stdout);
+		pid_t c = raw ? (pid_t)syscall(SYS_fork) : fork();
+		if (c == 0)
+			_exit(copy_with_threads());
+		int r = wait_bounded(c, 5000);
+		hung += r == -1;
+		bad += r != 0 && r != -1;
+	}
+	printf("%d copies with 8 threads each: %d hung, %d failed a check\n", n, hung, bad);
+	return hung || bad;
+}
+
+static int sit(struct dl_phdr_info *info, size_t size, void *ms)
+{
+	(void)info, (void)size;
+	usleep(1000 * *(int *)ms);
+	return 1;
+}
+
+static void *iterate(void *ms)
+{
+	dl_iterate_phdr(sit, ms);
+	return NULL;
+}
+
+/* A copy whose own thread is in dl_iterate_phdr at its first call: the
+ * lock is held by a thread of the copy, which releases it. */
+static int own_iterate(void)
+{
+	pid_t w = fork();
+	if (w == 0) {
+		int ms = 300, shared = 0;
+		pthread_t t;
+		pthread_create(&t, NULL, iterate, &ms);
+		usleep(50000);
+		setenv("FIRST", "call", 1);
+		pthread_join(t, NULL);
+		for (int i = 0; i < 5; i++) {
+			shared_probe = 0;
+			pid_t p = spawn_true();
+			reap(p);
+			shared += shared_probe == p;
+		}
+		_exit(shared);
+	}
+	int r = wait_bounded(w, 5000);
+	printf("the copy's spawns: %d of 5 ran in its memory\n", r);
+	return 0;
+}
+
+/* A copy made while another thread holds the loader's list lock */
+static int loader_hold(void)
+{
+	int ms = 300;
+	pthread_t t;
+	pthread_create(&t, NULL, iterate, &ms);
+	usleep(50000);
+	fflush(stdout);
+	pid_t c = (pid_t)syscall(SYS_fork);
+	if (c == 0) {
+		pid_t p = spawn_true();
+		_exit(p > 0 && reap(p) == 0 ? 0 : 1);
+	}
+	int r = wait_bounded(c, 5000);
+	pthread_join(t, NULL);
+	printf(r == 0 ? "the copy forked and its child ran\n" : "the copy hung or failed (%d)\n", r);
+	return r != 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOFBF, 4096); /* a copy's unflushed buffer shows */
@@ -479,9 +626,19 @@ int main(int argc, char **argv)
 		r = raw_stats();
 	else if (!strcmp(mode, "popen-copy"))
 		r = popen_copy(n);
+	else if (!strcmp(mode, "copy-threads"))
+	{
+		ops = argc > 4 ? atoi(argv[4]) & 15 : 15;
+		ops = ops ? ops : 15;
+		r = copy_threads(n, argc > 3 && !strcmp(argv[3], "raw"));
+	}
+	else if (!strcmp(mode, "own-iterate"))
+		r = own_iterate();
+	else if (!strcmp(mode, "loader-hold"))
+		r = loader_hold();
 	else
 		fprintf(stderr, "usage: fork_state grandchild|thread-fork|setenv-busy N|rebuild N PLUGIN [site]|"
-				"raw-copy|raw-stats|popen-copy N\n");
+				"raw-copy|raw-stats|popen-copy N|copy-threads N [raw]|own-iterate|loader-hold\n");
 	fflush(stdout);
 	return r;
 }
