@@ -81,6 +81,17 @@ static void start_idle(void)
 	pthread_detach(t);
 }
 
+/* A fork that no library sees: the system call itself (aarch64 and
+ * riscv64 have no fork system call, only clone). */
+static pid_t raw_fork(void)
+{
+#ifdef SYS_fork
+	return (pid_t)syscall(SYS_fork);
+#else
+	return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+#endif
+}
+
 /* The exit status of pid, or -1 if it did not end within `ms` (then it
  * is killed and reaped). */
 static int wait_bounded(pid_t pid, int ms)
@@ -181,7 +192,7 @@ __attribute__((noinline)) pid_t spawn_rawfork(void)
 		sigemptyset(&s);
 		sigaddset(&s, SIGUSR1);
 		sigprocmask(SIG_BLOCK, &s, NULL);
-		pid_t g = (pid_t)syscall(SYS_fork);
+		pid_t g = raw_fork();
 		if (g == 0) {
 			printf("copy: getenv(RC)=%s\n", getenv("RC"));
 			atexit(on_exit_copy);
@@ -423,7 +434,7 @@ static int raw_stats(void)
 	reap(v);
 	fflush(stdout);
 	fflush(stderr);
-	pid_t c = (pid_t)syscall(SYS_fork);
+	pid_t c = raw_fork();
 	if (c == 0) {
 		for (int i = 0; i < 2; i++)
 			reap(spawn_true());
@@ -454,7 +465,7 @@ static int popen_copy(int n)
 	int ok = 0, hung = 0;
 	for (int i = 0; i < n; i++) {
 		fflush(stdout);
-		pid_t c = (pid_t)syscall(SYS_fork);
+		pid_t c = raw_fork();
 		if (c == 0) {
 			char line[64] = "";
 			FILE *f = popen("echo copy ok", "r");
@@ -537,7 +548,7 @@ static int copy_threads(int n, bool raw)
 	int hung = 0, bad = 0;
 	for (int i = 0; i < n; i++) {
 		fflush(stdout);
-		pid_t c = raw ? (pid_t)syscall(SYS_fork) : fork();
+		pid_t c = raw ? raw_fork() : fork();
 		if (c == 0)
 			_exit(copy_with_threads());
 		int r = wait_bounded(c, 5000);
@@ -594,7 +605,7 @@ static int loader_hold(void)
 	pthread_create(&t, NULL, iterate, &ms);
 	usleep(50000);
 	fflush(stdout);
-	pid_t c = (pid_t)syscall(SYS_fork);
+	pid_t c = raw_fork();
 	if (c == 0) {
 		pid_t p = spawn_true();
 		_exit(p > 0 && reap(p) == 0 ? 0 : 1);
