@@ -52,6 +52,39 @@ EOF
 		test "$(counts)/$(stat_of fallback_threads)" = "0/$n/$n"
 fi
 
+# Node, every child_process API (spawnSync, execSync, spawn, exec,
+# execFile, fork) in each mode of tests/embed/node_spawns.js: basic
+# (environment inherited and explicit, PATH, ENOENT, cwd, uid/gid as root,
+# detached), stdio (pipe, inherit, ignore, 6 to 12 entries), concurrency
+# (spawns with an explicit environment beside workers on SHARE_ENV, the
+# thread pool and a signal handler). The output must be the same with the
+# shim. Counts: the script tells on stderr how many of its calls reached
+# uv_spawn (N), how many with 9 or more stdio entries (M) and with uid/gid
+# (U). Today uv_spawn's child assigns environ and Node always runs other
+# threads: each of the N forks stays real (fallback_threads); libuv 1.53+
+# forks only for uid/gid (U). Issue 22 turns the N - M into reroutes.
+if have node; then
+	ns_stat() { # KEY: from the stats line of the script's own process
+		grep "^vforkshim: stats pid=$ns_pid " "$LOGS/err" | tr ' ' '\n' | sed -n "s/^$1=//p"
+	}
+	ns_forks=1; uv_forks "$(node -p process.versions.uv)" || ns_forks=0
+	for mode in basic stdio concurrency; do
+		run_both node tests/embed/node_spawns.js $mode
+		read -r n m u < <(sed -n 's/^spawns: \([0-9]*\), declined: \([0-9]*\), uidgid: \([0-9]*\)$/\1 \2 \3/p' "$LOGS/base.err")
+		ns_pid=$(sed -n 's/^main pid //p' "$LOGS/err")
+		check "node $mode: $(grep -c '' "$LOGS/base") lines, the same with the shim" \
+			test "$(same && echo same)/$(grep -c '^spawns: ' "$LOGS/err")/${n:+ran}" = same/1/ran
+		if [ $mode = concurrency ]; then
+			check "    no worker saw a child's environment or lost a variable, every pool job and signal handled: $(sed -n 's/^worker //p; s/^pool //p; s/^signals //p' "$LOGS/out" | paste -sd,)" \
+				test "$(grep -cxE 'worker saw child env: 0 times|worker lost 0 of [0-9]+ variables|pool jobs done: yes|signals handled: ([0-9]+) of \1' "$LOGS/out")" = 4
+		fi
+		want=0/$n/$n; [ $ns_forks = 0 ] && want=0/$u/$u
+		r=$(ns_stat fork_rerouted) real=$(ns_stat fork_real) thr=$(ns_stat fallback_threads)
+		check "    $n spawns through uv_spawn: each a real fork, declined for other threads (rerouted/real/threads $want: ${r:-none}/${real:-none}/${thr:-none})" \
+			test "${r:-0}/${real:-0}/${thr:-0}" = "$want"
+	done
+fi
+
 # Ruby: as root Ruby forks (rerouted at the libruby function that would
 # vfork); unprivileged it vforks itself and the shim sees nothing.
 if have ruby; then
