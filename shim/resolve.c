@@ -59,16 +59,10 @@ static const char *plain_getenv(const char *name)
  * loader.c to recognise the loader's own (its owner word aside). */
 static void loader_reference(void)
 {
-	pthread_mutexattr_t a;
-	pthread_mutex_t m;
-	pthread_mutexattr_init(&a);
-	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&m, &a);
+	pthread_mutex_t m = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP; /* as ld.so's are */
 	pthread_mutex_lock(&m);
 	shim_loader_reference(&m);
 	pthread_mutex_unlock(&m);
-	pthread_mutex_destroy(&m);
-	pthread_mutexattr_destroy(&a);
 }
 
 static void init_once_fn(void)
