@@ -175,6 +175,11 @@ __attribute__((noinline)) pid_t run_helper(void)
 	pid_t p = fork();
 	if (p == 0) {
 		setenv("HELPER", "set-in-child", 1);
+		/* the programs it starts are not preloaded: before glibc 2.34
+		 * the library brings libpthread in, which installs handlers for
+		 * signals 32 and 33 in the program (a difference of preloading,
+		 * not of the spawn); and the unsetenv must reach them too */
+		unsetenv("LD_PRELOAD");
 		if (!strcmp(mode, "spawnp")) {
 			char dir[4096];
 			snprintf(dir, sizeof dir, "%s", report);
