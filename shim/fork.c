@@ -117,7 +117,7 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 	shim_log(LOG_DEBUG, "fork: rerouted in %d at %s, saving %lu bytes of stack", (int)getpid(), at, (unsigned long)(top - lo));
 	char **saved_environ = environ;
 	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old, .proc = shim_proc_pid,
+	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old, .gen = shim_proc_gen,
 					  .fail_fork = w->verdict == WALK_SITE && (w->site.flags & SITE_FAIL_FORK) };
 
 	shim_asan_save(lo, top, (char *)save + cap);

@@ -262,16 +262,27 @@ SHIM_EXPORT int clearenv(void)
  * streams become the process's, and the mask the child asked for is its
  * mask. Every signal is still blocked here, as in the child. True: the
  * guard was the copy's parent's, and is gone. */
+static char **dropped; /* environ as the copy found it, before that */
+
 bool shim_guard_stale(void)
 {
-	if (!G.active || G.proc == shim_proc_pid)
+	if (!G.active || G.gen == shim_proc_gen)
 		return false;
 	sigset_t m = G.want_mask;
+	dropped = environ;
 	environ = view();
 	shim_popen_adopt(G.popen_chain);
 	G = (struct shim_guard){ 0 };
 	shim_set_mask(&m);
 	return true;
+}
+
+/* A call whose envp was read from environ before that call made the copy
+ * ordinary (posix_spawnp(..., environ) as its first call): the copy's
+ * environ, as the caller meant. */
+char *const *shim_guard_envp(char *const *envp)
+{
+	return envp && envp == dropped ? environ : envp;
 }
 
 void shim_guard_nested_child(void)

@@ -166,7 +166,7 @@ SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
 		int (*next)(const char *, char *const[], char *const[]) = REAL(execve);
-		return SHIM_AUDIT_EXEC("execve", done(next(path, argv, in_place(envp, &ip)), &ip));
+		return SHIM_AUDIT_EXEC("execve", done(next(path, argv, in_place(shim_guard_envp(envp), &ip)), &ip));
 	}
 	envp = before_exec(envp);
 	real.execve(path, argv, envp);
@@ -185,7 +185,7 @@ SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
 		int (*next)(const char *, char *const[], char *const[]) = REAL(execvpe);
-		return SHIM_AUDIT_EXEC("execvpe", done(next(file, argv, in_place(envp, &ip)), &ip));
+		return SHIM_AUDIT_EXEC("execvpe", done(next(file, argv, in_place(shim_guard_envp(envp), &ip)), &ip));
 	}
 	/* the PATH searched is the calling environment's, as glibc's */
 	bool own_path = G.env && G.env_base == environ;
@@ -210,7 +210,7 @@ SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
 		int (*next)(int, char *const[], char *const[]) = REAL(fexecve);
-		return SHIM_AUDIT_EXEC("fexecve", done(next(fd, argv, in_place(envp, &ip)), &ip));
+		return SHIM_AUDIT_EXEC("fexecve", done(next(fd, argv, in_place(shim_guard_envp(envp), &ip)), &ip));
 	}
 	envp = before_exec(envp);
 	real.fexecve(fd, argv, envp);
@@ -234,7 +234,7 @@ SHIM_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
 		shim_init();
-		return SHIM_AUDIT_EXEC("execveat", done(sys_execveat(dirfd, path, argv, in_place(envp, &ip), flags), &ip));
+		return SHIM_AUDIT_EXEC("execveat", done(sys_execveat(dirfd, path, argv, in_place(shim_guard_envp(envp), &ip), flags), &ip));
 	}
 	envp = before_exec(envp);
 	sys_execveat(dirfd, path, argv, envp, flags);

@@ -32,6 +32,7 @@
  * the next rebuild looks again. Nothing here allocates or locks. */
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -93,17 +94,32 @@ void shim_loader_confirm(void)
 	candidate[0] = candidate[1] = NULL;
 }
 
-/* In a copy (proc.c): held by nobody who can release it? Its owner is
- * a thread of this process only if the copy has started threads since
- * and one of them is in dl_iterate_phdr now (tgkill with signal 0 finds
- * a thread of this process by id); otherwise it is a thread that stayed
- * in the parent. */
+/* Is the holder `held` a thread of this copy, which will let it go? A
+ * copy with no other thread: no. With others (started before its first
+ * call), one may be in dl_iterate_phdr now: a thread of that id must
+ * exist here (tgkill, signal 0), and, since the id recorded may be the
+ * parent's in another PID namespace (a clone with CLONE_NEWPID numbers
+ * threads afresh), it must also let the lock go within a second. */
+static bool held_here(const int *o, int held)
+{
+	if (shim_threads() == 1 || syscall(SYS_tgkill, syscall(SYS_getpid), held, 0) != 0)
+		return false;
+	for (int ms = 0; ms < 1000; ms++) {
+		if (__atomic_load_n(o, __ATOMIC_RELAXED) != held)
+			return true;
+		struct timespec t = { 0, 1000000 };
+		nanosleep(&t, NULL);
+	}
+	return false;
+}
+
+/* In a copy (proc.c): held by nobody who can release it? */
 void shim_loader_forget(void)
 {
 	const int *o = __atomic_load_n(&owner, __ATOMIC_ACQUIRE);
 	int held = o ? __atomic_load_n(o, __ATOMIC_RELAXED) : 0;
 	candidate[0] = candidate[1] = NULL;
-	stuck = held != 0 && syscall(SYS_tgkill, syscall(SYS_getpid), held, 0) != 0;
+	stuck = held != 0 && held != (int)syscall(SYS_gettid) && !held_here(o, held);
 	if (stuck)
 		shim_log(LOG_INFO, "%d: this process was forked while another thread held the loader's list lock; its forks stay real", (int)syscall(SYS_getpid));
 }

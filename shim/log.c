@@ -211,13 +211,16 @@ void shim_write_log(const char *line, size_t len)
 /* The counts are those of the process whose memory this is: a copy
  * (proc.c) claims them anew at its first count; a child sharing our
  * memory (a rerouted child, a vfork child) counts into them. */
+static unsigned stats_gen; /* the process (shim_proc_gen) they are of */
+
 void shim_stats_claim(void)
 {
 	shim_proc_check();
-	if (__atomic_load_n(&shim_live.stats.owner, __ATOMIC_RELAXED) == shim_proc_pid)
+	if (__atomic_load_n(&stats_gen, __ATOMIC_ACQUIRE) == shim_proc_gen)
 		return;
 	memset(&shim_live.stats, 0, sizeof shim_live.stats);
 	__atomic_store_n(&shim_live.stats.owner, shim_proc_pid, __ATOMIC_RELEASE);
+	__atomic_store_n(&stats_gen, shim_proc_gen, __ATOMIC_RELEASE);
 }
 
 bool shim_stats_mine(void)

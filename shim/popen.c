@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <stdio_ext.h>
 #include <wchar.h>
 
 #include "shim.h"
@@ -49,23 +48,39 @@ void shim_popen_adopt(void *child_chain)
 		__atomic_store_n(&adopted, (struct proc *)child_chain, __ATOMIC_RELEASE);
 }
 
-/* The parent of a rerouted child, once the child is gone, drops what
- * the child's popen left in the memory they shared: the FILE objects
- * fdopen linked into libc's list of streams (the parent's exit would
- * flush their buffers into whatever descriptor has that number in the
- * parent) and the chain's entries. The descriptors were the child's:
- * not closed here. A real fork's child leaves nothing of the kind. */
+/* The parent of a rerouted child, once the child is gone, frees the
+ * entries the child's popen left in the memory they shared. Not the
+ * FILE objects: the child may have fclose'd one (undefined for a popen
+ * stream, but done), and its descriptors were the child's. They were
+ * never on libc's list of streams (unlinked at once, below): a few
+ * hundred bytes stay, as after the child's exec in a real fork nothing
+ * stays. */
 void shim_popen_dispose(void *child_chain)
 {
 	for (struct proc *p = child_chain, *next; p; p = next) {
 		next = p->next;
-#ifdef __GLIBC__
-		__fpurge(p->fp);
-		p->fp->_fileno = -1; /* fclose's close(-1) fails: no descriptor touched */
-		fclose(p->fp);
-#endif
 		free(p);
 	}
+}
+
+#ifdef __GLIBC__
+/* glibc's list of every open stream (libio, exported since 2.2.5): a
+ * rerouted child's stream must not be on it, in memory it shares with
+ * its parent, where the parent's fflush(NULL) or exit would write the
+ * child's buffer into whatever the parent has at that descriptor
+ * number, even while the child runs. The child's own pclose flushes
+ * it as usual. Weak: a libc without it keeps the stream listed. */
+extern void _IO_un_link(void *) __attribute__((weak));
+#endif
+
+static void keep_off_libc_list(FILE *fp)
+{
+#ifdef __GLIBC__
+	if (_IO_un_link)
+		_IO_un_link(fp);
+#else
+	(void)fp;
+#endif
 }
 
 /* Registered at the first engine popen(), not at load (see system.c);
@@ -159,6 +174,8 @@ static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *decl
 		pr->fp = fp;
 		pr->next = *own;
 		*own = pr;
+		if (own != &chain)
+			keep_off_libc_list(fp);
 	}
 	pthread_mutex_unlock(&chain_lock);
 	if (ret != 0) {
@@ -225,31 +242,32 @@ static struct proc *unlink_from(struct proc **head, FILE *fp)
 	return NULL;
 }
 
-static bool parents_stream(FILE *fp)
-{
-	bool found = false;
-	pthread_mutex_lock(&chain_lock);
-	for (struct proc *p = chain; p && !found; p = p->next)
-		found = p->fp == fp;
-	for (struct proc *p = adopted; p && !found; p = p->next)
-		found = p->fp == fp;
-	pthread_mutex_unlock(&chain_lock);
-	return found;
-}
-
 SHIM_EXPORT int pclose(FILE *fp)
 {
 	shim_init();
 	shim_proc_check();
 	struct proc *found = NULL;
-	if (!__atomic_load_n(&used, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&used, __ATOMIC_ACQUIRE) && !SHIM_IN_CHILD)
 		return real.pclose(fp); /* no engine popen ever ran */
 	if (SHIM_IN_CHILD) {
 		found = unlink_from((struct proc **)&shim_guard.popen_chain, fp);
-		if (!found && parents_stream(fp)) {
-			/* the parent's, in memory the child shares: a real fork's
-			 * child would close its copy and find no child to wait for */
-			close(fileno(fp));
+		if (!found) {
+			/* Not the child's own (its popen always runs here): the
+			 * parent's, ours or libc's, in memory the child shares,
+			 * which libc's pclose would free. A real fork's child
+			 * flushes its copy of the buffer into the pipe, closes
+			 * its descriptor and finds no child to wait for: the
+			 * same, without touching the parent's FILE. */
+			int fd = fileno(fp);
+#ifdef __GLIBC__
+			for (const char *p = fp->_IO_write_base; fd >= 0 && p && p < fp->_IO_write_ptr;) {
+				ssize_t n = write(fd, p, (size_t)(fp->_IO_write_ptr - p));
+				if (n <= 0 && errno != EINTR)
+					break;
+				p += n > 0 ? n : 0;
+			}
+#endif
+			close(fd);
 			errno = ECHILD;
 			return -1;
 		}

@@ -54,7 +54,9 @@ static int shim_posix_spawn(pid_t *pid, const char *file,
 	/* In a rerouted child only the engine can give the program the
 	 * child's own environment and mask (spawn.c), whatever the mode. */
 	int ret = SHIM_DECLINED;
-	if (cfg.enabled && (SHIM_IN_CHILD || shim_engine_wanted(true)))
+	bool in_child = cfg.enabled && SHIM_IN_CHILD;
+	envp = shim_guard_envp(envp);
+	if (cfg.enabled && (in_child || shim_engine_wanted(true)))
 		ret = engine(pid, file, fa, attr, argv, envp, use_path);
 	if (ret == SHIM_DECLINED)
 		ret = (use_path ? real.posix_spawnp : real.posix_spawn)(pid, file, fa, attr, argv, envp);

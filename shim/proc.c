@@ -63,6 +63,10 @@
 static int always_one = 1;
 int *shim_proc_marker = &always_one; /* until shim_proc_init */
 pid_t shim_proc_pid;
+/* Which process this memory is, as a number no other process of the
+ * lineage has: a pid can be a copy's too (process 1 of a new PID
+ * namespace, whose parent was process 1 of its own). */
+unsigned shim_proc_gen = 1;
 static bool fallback; /* no MADV_WIPEONFORK: renewed by a fork handler */
 
 /* The word: 0 in a copy not yet renewed, 2 while one thread renews it,
@@ -81,6 +85,7 @@ static void renew(void)
 	if (fallback || __atomic_compare_exchange_n(shim_proc_marker, &zero, RENEWING, false,
 						    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		shim_proc_pid = (pid_t)syscall(SYS_getpid);
+		shim_proc_gen++;
 		shim_env_forget();
 		shim_loader_forget();
 		shim_sites_forget();

@@ -79,6 +79,7 @@ char *(*shim_next_getenv(void))(const char *);
  * right in the child of any fork ---- */
 extern int *shim_proc_marker; /* 0 only in a copy made by a fork */
 extern pid_t shim_proc_pid;   /* the process whose memory this is */
+extern unsigned shim_proc_gen; /* the same, as a number unique in the lineage */
 bool shim_proc_init(void);
 void shim_proc_renew(void);
 void shim_proc_child(void);
@@ -570,7 +571,7 @@ struct shim_guard {
 	int creds_changed;
 	int fail_fork;         /* finish a failed exec in a real fork */
 	void *popen_chain;     /* the child's own popen streams (popen.c) */
-	pid_t proc;            /* shim_proc_pid when it was set: in a copy
+	unsigned gen;          /* shim_proc_gen when it was set: in a copy
 				  made by a raw fork it is another's */
 };
 extern __thread struct shim_guard shim_guard;
@@ -578,10 +579,11 @@ extern __thread struct shim_guard shim_guard;
  * the flag: its first guarded call makes it an ordinary process. */
 #define SHIM_IN_CHILD (__builtin_expect(shim_guard.active, 0) && shim_guard_live())
 bool shim_guard_stale(void);
+char *const *shim_guard_envp(char *const *envp);
 static inline bool shim_guard_live(void)
 {
 	shim_proc_check();
-	return __builtin_expect(shim_guard.proc == shim_proc_pid, 1) || !shim_guard_stale();
+	return __builtin_expect(shim_guard.gen == shim_proc_gen, 1) || !shim_guard_stale();
 }
 void shim_guard_parent_cleanup(void);
 void shim_guard_nested_child(void);

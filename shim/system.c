@@ -131,10 +131,13 @@ static int engine_system(const char *line, int *status_out)
 		/* A SIGINT or SIGQUIT sent meanwhile is pending, not discarded:
 		 * the child runs with every signal blocked, and the kernel keeps
 		 * a blocked signal even when ignored. A real fork's child would
-		 * have discarded it; setting SIG_IGN again discards it here
-		 * (POSIX), before the child's own disposition comes back. */
-		sigaction(SIGINT, &ign, NULL);
-		sigaction(SIGQUIT, &ign, NULL);
+		 * have discarded it, unless its own mask blocked it; setting
+		 * SIG_IGN again discards it here (POSIX), before the child's
+		 * own disposition comes back. */
+		if (!sigismember(&shim_guard.want_mask, SIGINT)) /* blocked: kept, as glibc */
+			sigaction(SIGINT, &ign, NULL);
+		if (!sigismember(&shim_guard.want_mask, SIGQUIT))
+			sigaction(SIGQUIT, &ign, NULL);
 		sigaction(SIGINT, &intr, NULL);
 		sigaction(SIGQUIT, &quit, NULL);
 	} else {

@@ -145,7 +145,8 @@ atexit handler ran in the parent/1"
 # A site's child that starts programs itself (issue 21): each starts as
 # after a fork and that call, with the child's environment and mask,
 # while a thread of the parent reads the environment.
-for m in system system-sh popen spawn spawnp spawn-mask spawn-envp fexecve system-ignchld system-sigint popen-left popen-copy; do
+for m in system system-sh popen spawn spawnp spawn-mask spawn-envp fexecve system-ignchld system-sigint \
+	system-blocked popen-left popen-copy popen-fclose pclose-parents popen-race; do
 	both VFORKSHIM_SITES=run_helper -- "$P/child_spawns" "$m" "$R"
 	check "a site's child starts a program ($m): its environment, mask and result as after fork and $m; the parent's reader never sees the child's variable ($(stats fork_rerouted))" \
 		test "$rc/$(same && echo same)/$(stats fork_rerouted)/$(grep -c 'reader saw HELPER: no' "$LOGS/out")" = 0/same/1/1

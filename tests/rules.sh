@@ -47,7 +47,7 @@ ALLOW="$ALLOW shim_init shim_next_getenv cfg real stats __start_shim_rt __stop_s
 ALLOW="$ALLOW shim_audit_fork"
 # The renewal of a copy (proc.c) in files that are not lock-free
 # otherwise: plain stores to their own variables, nothing called.
-ALLOW="$ALLOW shim_system_forget shim_popen_forget shim_audit_forget madvise"
+ALLOW="$ALLOW shim_system_forget shim_popen_forget shim_audit_forget madvise nanosleep"
 # A copy's inherited popen streams: one store (guard_env.c). The parent of
 # a rerouted child, once the child is gone, in its own context: frees
 # what the child's popen left (fork.c).
@@ -98,6 +98,7 @@ env:in_setenv kept:the-forking-thread's-own,TLS
 fork:refused kept:the-kernel's-answer,seccomp-is-inherited
 guard:shim_guard renewed:shim_guard_forget,TLS-of-the-forking-thread
 guard:program_main kept:set-at-start-up
+guard_env:dropped kept:the-copy's-own
 loader:owner kept:the-lock's-address-is-the-copy's-too
 loader:candidate renewed:shim_loader_forget
 loader:stuck renewed:shim_loader_forget
@@ -114,6 +115,8 @@ proc:always_one kept:constant
 proc:fallback kept:the-kernel's-answer
 proc:shim_proc_marker kept:the-page's-address;its-word-is-the-renewal
 proc:shim_proc_pid renewed:renew()
+proc:shim_proc_gen renewed:renew()
+log:stats_gen renewed:shim_stats_claim
 resolve:real kept:start-up,read-only-after
 resolve:init_once kept:start-up
 resolve:printed kept:set-at-exit

@@ -21,6 +21,7 @@
 static int one = 1;
 int *shim_proc_marker = &one;
 pid_t shim_proc_pid;
+unsigned shim_proc_gen = 1;
 void shim_proc_renew(void) {}
 
 static const char *const names[] = {

@@ -17,6 +17,7 @@
 static int one = 1;
 int *shim_proc_marker = &one;
 pid_t shim_proc_pid;
+unsigned shim_proc_gen = 1;
 void shim_proc_renew(void) {}
 
 static int ref_depth(const char *s, size_t n)

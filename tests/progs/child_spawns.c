@@ -31,6 +31,17 @@
  *                 not wait for that sleeper (its popen closed the
  *                 child's stream), and the grandchild's popen child
  *                 lists its descriptors
+ *   popen-fclose  popen("cat >/dev/null", "w"), then fclose (not pclose:
+ *                 undefined, but done) before the exec; the parent then
+ *                 allocates and opens files as usual
+ *   pclose-parents  the child pcloses a stream the parent popened (the
+ *                 parent's buffer holds a line); the parent writes more
+ *                 and pcloses it after the child is gone
+ *   popen-race    popen("cat >/dev/null", "w") and a buffered write, then
+ *                 0.3 s before the exec; meanwhile a parent thread opens
+ *                 files and flushes every stream
+ *   system-blocked  the child blocks SIGINT, then system("kill -INT $PPID")
+ *                 and an exec: SIGINT stays pending, as glibc leaves it
  * and exits with what the call returned. Meanwhile a thread of the
  * parent reads HELPER in a loop: it must never see the child's. The
  * parent prints the child's status, what the reader saw and its own
@@ -49,6 +60,7 @@
 
 extern char **environ;
 static const char *mode, *report;
+static FILE *parents_stream; /* pclose-parents */
 static volatile int stop, seen;
 
 static void *reader(void *a)
@@ -57,6 +69,27 @@ static void *reader(void *a)
 	while (!stop)
 		if (getenv("HELPER"))
 			seen = 1;
+	return NULL;
+}
+
+static long race_bytes = -1;
+
+/* popen-race: files on the next descriptors, and every stream flushed,
+ * while the child runs */
+static void *flush_meanwhile(void *a)
+{
+	(void)a;
+	usleep(100000);
+	FILE *files[4];
+	for (int i = 0; i < 4; i++)
+		files[i] = tmpfile();
+	fflush(NULL);
+	race_bytes = 0;
+	for (int i = 0; i < 4; i++) {
+		fseek(files[i], 0, SEEK_END);
+		race_bytes += ftell(files[i]);
+		fclose(files[i]);
+	}
 	return NULL;
 }
 
@@ -162,6 +195,39 @@ static int start(void)
 									: "pclose waited for the grandchild's popen\n");
 		return 0;
 	}
+	if (!strcmp(mode, "popen-fclose") || !strcmp(mode, "popen-race")) {
+		FILE *f = popen("cat >/dev/null", "w");
+		if (!f)
+			return 90;
+		fputs("CHILD-DATA\n", f);
+		if (!strcmp(mode, "popen-fclose")) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-dealloc" /* the point of the test */
+#endif
+			fclose(f);
+		}
+		else
+			usleep(300000);
+		execl("/bin/true", "true", (char *)NULL);
+		return 127;
+	}
+	if (!strcmp(mode, "pclose-parents")) {
+		errno = 0;
+		int r = pclose(parents_stream);
+		char buf[64];
+		snprintf(buf, sizeof buf, "the child's pclose of the parent's: %d, %s\n", r, errno == ECHILD ? "ECHILD" : "other");
+		say(buf);
+		return 0;
+	}
+	if (!strcmp(mode, "system-blocked")) {
+		sigset_t s;
+		sigemptyset(&s);
+		sigaddset(&s, SIGINT);
+		sigprocmask(SIG_BLOCK, &s, NULL);
+		system("kill -INT $PPID");
+		execl(report, report, "mask", "pnd", (char *)NULL);
+		return 127;
+	}
 	if (!strcmp(mode, "fexecve")) {
 		int fd = open(report, O_RDONLY | O_CLOEXEC);
 		fexecve(fd, argv, environ);
@@ -206,8 +272,14 @@ int main(int argc, char **argv)
 	report = argv[2];
 	if (!strcmp(mode, "system-ignchld"))
 		signal(SIGCHLD, SIG_IGN);
-	pthread_t t;
+	if (!strcmp(mode, "pclose-parents")) {
+		parents_stream = popen("cat", "w");
+		fputs("the parent's line, buffered before the fork\n", parents_stream);
+	}
+	pthread_t t, flusher;
 	pthread_create(&t, NULL, reader, NULL);
+	if (!strcmp(mode, "popen-race"))
+		pthread_create(&flusher, NULL, flush_meanwhile, NULL);
 	fflush(stdout);
 	pid_t p = run_helper();
 	int r = p < 0 ? -1 : !strcmp(mode, "system-ignchld") ? 0 : wait_for(p);
@@ -216,6 +288,25 @@ int main(int argc, char **argv)
 			;
 	stop = 1;
 	pthread_join(t, NULL);
+	if (!strcmp(mode, "popen-race")) {
+		pthread_join(flusher, NULL);
+		printf("files a parent thread opened and flushed while the child ran hold %ld bytes\n", race_bytes);
+	}
+	if (!strcmp(mode, "popen-fclose")) {
+		void *blocks[64];
+		for (int i = 0; i < 64; i++)
+			blocks[i] = malloc(472);
+		FILE *x = fopen("/dev/null", "w"), *y = fopen("/dev/null", "w");
+		for (int i = 0; i < 64; i++)
+			free(blocks[i]);
+		fclose(x);
+		fclose(y);
+		printf("the parent allocated and opened files after the child\n");
+	}
+	if (!strcmp(mode, "pclose-parents")) {
+		fputs("the parent's line after the child\n", parents_stream);
+		printf("the parent's pclose: %d\n", pclose(parents_stream));
+	}
 	if (!strcmp(mode, "popen-left")) {
 		/* descriptors the child's stream had, now the parent's files */
 		FILE *files[4];

@@ -1,5 +1,6 @@
 /* What a spawned child sees, one line per argument:
  *   mask ign   SigBlk / SigIgn of /proc/self/status (hex)
+ *   pnd        ShdPnd: the signals pending for the process (hex)
  *   cwd pgid sid euid sched   as named
  *   fds        open descriptors, space separated
  *   env:NAME   the variable's value or (unset)
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
 			status_field("SigBlk");
 		} else if (!strcmp(a, "ign")) {
 			status_field("SigIgn");
+		} else if (!strcmp(a, "pnd")) {
+			status_field("ShdPnd");
 		} else if (!strcmp(a, "cwd")) {
 			char buf[PATH_MAX];
 			printf("%s\n", getcwd(buf, sizeof buf) ? buf : "?");
