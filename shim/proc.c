@@ -75,7 +75,8 @@ static bool fallback; /* no MADV_WIPEONFORK: renewed by a fork handler */
  * wait for it (a few microseconds), and none uses the state meanwhile. */
 #define RENEWING 2
 
-static void renew(void)
+/* A copy seen by shim_proc_check, or (fallback) libc's fork's child. */
+void shim_proc_renew(void)
 {
 	sigset_t mask;
 	/* a handler of this thread that calls the library must not renew it
@@ -102,19 +103,13 @@ static void renew(void)
 	shim_set_mask(&mask);
 }
 
-/* A copy seen by shim_proc_check, or (fallback) libc's fork's child. */
-void shim_proc_renew(void)
-{
-	renew();
-}
-
 /* Our own real forks' children call this at once when they set state of
  * their own right after (audit mode's slot, the guard's nested child):
  * a renewal later would undo it. */
 void shim_proc_child(void)
 {
 	if (fallback || __atomic_load_n(shim_proc_marker, __ATOMIC_ACQUIRE) != 1)
-		renew();
+		shim_proc_renew();
 }
 
 /* At start-up, before any state is held. false: no MADV_WIPEONFORK (a

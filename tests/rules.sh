@@ -114,8 +114,8 @@ popen:atfork_once kept:glibc's-pthread_once-knows-forks
 proc:always_one kept:constant
 proc:fallback kept:the-kernel's-answer
 proc:shim_proc_marker kept:the-page's-address;its-word-is-the-renewal
-proc:shim_proc_pid renewed:renew()
-proc:shim_proc_gen renewed:renew()
+proc:shim_proc_pid renewed:shim_proc_renew
+proc:shim_proc_gen renewed:shim_proc_renew
 log:stats_gen renewed:shim_stats_claim
 resolve:real kept:start-up,read-only-after
 resolve:init_once kept:start-up
