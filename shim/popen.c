@@ -53,8 +53,8 @@ void shim_popen_adopt(void *child_chain)
  * FILE objects: the child may have fclose'd one (undefined for a popen
  * stream, but done), and its descriptors were the child's. They were
  * never on libc's list of streams (unlinked at once, below): a few
- * hundred bytes stay, as after the child's exec in a real fork nothing
- * stays. */
+ * hundred bytes of each stay in the parent's heap, where a real fork
+ * would leave nothing. */
 void shim_popen_dispose(void *child_chain)
 {
 	for (struct proc *p = child_chain, *next; p; p = next) {
