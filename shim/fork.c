@@ -40,7 +40,8 @@ extern char **environ;
 static pid_t real_fork(enum shim_reason why)
 {
 	shim_count_fallback(why, true);
-	shim_log(LOG_DEBUG, "fork: a real fork in %d (fallback_%s)", (int)getpid(), shim_reason_name[why]);
+	if (cfg.log >= LOG_DEBUG) /* not a getpid per fork otherwise */
+		shim_log(LOG_DEBUG, "fork: a real fork in %d (fallback_%s)", (int)getpid(), shim_reason_name[why]);
 	/* The child's counts start at its first (log.c). */
 	return real.fork();
 }
@@ -114,7 +115,9 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 		errno = saved_errno;
 		return real_fork(why);
 	}
-	shim_log(LOG_DEBUG, "fork: rerouted in %d at %s, saving %lu bytes of stack", (int)getpid(), at, (unsigned long)(top - lo));
+	if (cfg.log >= LOG_DEBUG)
+		shim_log(LOG_DEBUG, "fork: rerouted in %d at %s, saving %lu bytes of stack", (int)getpid(), at,
+			 (unsigned long)(top - lo));
 	char **saved_environ = environ;
 	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old, .gen = shim_proc_gen,
