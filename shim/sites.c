@@ -278,11 +278,14 @@ static bool current(unsigned *seq)
 	return true;
 }
 
-/* In a copy (proc.c): a rebuild another thread was running is half
- * done for ever, and its lock held by nobody: the table is built again
- * at the next fork, and so are the runtimes' caches it was filling. A
- * rebuild this very thread was running (a handler's fork interrupted
- * it) goes on when the handler returns, in the copy too: left alone. */
+/* In a copy (proc.c): the rebuild lock is held by nobody, and a rebuild
+ * another thread was running is half done for ever: that table is built
+ * again at the next fork, and so are the runtimes' caches it was
+ * filling. A whole table (even sequence: a rebuild that had taken the
+ * lock had not yet touched it) describes the copy's loaded set as well
+ * as the parent's, and is kept. A rebuild this very thread was running
+ * (a handler's fork interrupted it) goes on when the handler returns,
+ * in the copy too: left alone. */
 void shim_sites_forget(void)
 {
 	if (__atomic_load_n(&rebuilder, __ATOMIC_RELAXED) == pthread_self())
@@ -290,8 +293,8 @@ void shim_sites_forget(void)
 	bool torn = __atomic_load_n(&table.seq, __ATOMIC_RELAXED) & 1;
 	rebuild_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	rebuilder = (pthread_t)0;
-	table.built = false;
 	if (torn) {
+		table.built = false;
 		table.seq++;
 		for (const struct shim_runtime *const *r = __start_shim_rt; r && r < __stop_shim_rt; r++)
 			if ((*r)->forget)

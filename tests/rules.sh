@@ -127,7 +127,7 @@ rt_ruby:seen renewed:forget-hook,if-a-rebuild-was-torn
 rt_ruby:next_slot renewed:forget-hook
 site_list:user kept:parsed-at-start-up;writes_environ-is-learned-of-the-code
 site_list:nuser kept:start-up
-sites:table renewed:shim_sites_forget,rebuilt
+sites:table renewed:shim_sites_forget,rebuilt-if-torn
 sites:rebuild_lock renewed:shim_sites_forget
 sites:rebuilder renewed:shim_sites_forget
 sites:scanning_atfork kept:only-during-a-rebuild
