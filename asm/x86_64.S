@@ -84,6 +84,36 @@ shim_vfork_clone:
 	.cfi_endproc
 	.size shim_vfork_clone, .-shim_vfork_clone
 
+/* void shim_resume(const struct shim_resume *r): noreturn.
+ *
+ * The child of a SITE_SWAP_ENV fork goes straight back into the site's
+ * frame: rbx, rbp, r12-r15 as the unwinder saw them there (one of them
+ * replaced by the copy of the struct), rsp as fork() would have left
+ * it, rax 0 (fork's result in the child), and the return address. What
+ * lay below is the child's own dead frames. `push; ret`, not an
+ * indirect jump: nothing here needs an endbr64 at the target (shadow
+ * stacks are declined before any of this). */
+	.globl shim_resume
+	.hidden shim_resume
+	.type shim_resume, @function
+	.p2align 4
+shim_resume:
+	.cfi_startproc
+	.cfi_undefined rip
+	movq 0(%rdi), %rbx
+	movq 8(%rdi), %rbp
+	movq 16(%rdi), %r12
+	movq 24(%rdi), %r13
+	movq 32(%rdi), %r14
+	movq 40(%rdi), %r15
+	movq 56(%rdi), %rcx
+	movq 48(%rdi), %rsp
+	xorl %eax, %eax
+	pushq %rcx
+	ret
+	.cfi_endproc
+	.size shim_resume, .-shim_resume
+
 /* unsigned long shim_shstk_active(void): the shadow stack pointer, 0
  * when no shadow stack is active (rdssp is a no-op without CET). */
 	.globl shim_shstk_active

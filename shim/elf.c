@@ -274,3 +274,66 @@ bool shim_object_is(const struct shim_object *o, const char *name, bool prefix)
 		return strncmp(base, name, n) == 0 || (o->soname && strncmp(o->soname, name, n) == 0);
 	return strcmp(base, name) == 0 || (o->soname && strcmp(o->soname, name) == 0);
 }
+
+/* Is [a, a + len) inside one of the object's loaded, readable segments? */
+bool shim_object_mapped(const struct shim_object *o, uintptr_t a, size_t len)
+{
+	const struct dl_phdr_info *info = o->info;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R) && a >= s && a + len >= a && a + len <= s + ph->p_memsz)
+			return true;
+	}
+	return false;
+}
+
+/* The number of dynamic symbols: DT_HASH says it; with DT_GNU_HASH
+ * alone, the end of the last chain. */
+static uint32_t symbols(const struct shim_object *o)
+{
+	if (o->sysv_hash)
+		return o->sysv_hash[1];
+	const uint32_t *h = o->gnu_hash;
+	uint32_t nbuckets = h[0], symoffset = h[1], bloom_size = h[2];
+	const uint32_t *buckets = (const uint32_t *)&((const ElfW(Addr) *)&h[4])[bloom_size];
+	const uint32_t *chain = &buckets[nbuckets];
+	uint32_t last = 0;
+	for (uint32_t i = 0; i < nbuckets; i++)
+		if (buckets[i] > last)
+			last = buckets[i];
+	if (last < symoffset)
+		return symoffset;
+	while (!(chain[last - symoffset] & 1))
+		last++;
+	return last + 1;
+}
+
+/* Does `a` lie among the object's exported functions named `prefix`...:
+ * is the nearest such function that starts at or below it, and the
+ * nearest that starts above it, of that name? (The code of a library
+ * linked into a bigger object lies together; a function of another
+ * library between the two would name itself.) */
+bool shim_object_among(const struct shim_object *o, const char *prefix, uintptr_t a)
+{
+	uint32_t n = symbols(o);
+	size_t plen = strlen(prefix);
+	uintptr_t below = 0, above = UINTPTR_MAX;
+	bool below_ours = false, above_ours = false;
+	for (uint32_t i = 0; i < n; i++) {
+		const ElfW(Sym) *s = &o->symtab[i];
+		if (s->st_shndx == SHN_UNDEF || !s->st_value || SYM_TYPE(s->st_info) != STT_FUNC ||
+		    s->st_name >= o->strsz)
+			continue;
+		uintptr_t f = o->info->dlpi_addr + s->st_value;
+		bool ours = strncmp(o->strtab + s->st_name, prefix, plen) == 0;
+		if (f <= a && f >= below) {
+			below_ours = f == below ? below_ours && ours : ours;
+			below = f;
+		} else if (f > a && f <= above) {
+			above_ours = f == above ? above_ours && ours : ours;
+			above = f;
+		}
+	}
+	return below && below_ours && above != UINTPTR_MAX && above_ours;
+}

@@ -79,7 +79,7 @@ static enum shim_reason threads_allow(const struct shim_walk *w, bool *threaded,
 	if (!*threaded)
 		return R_COUNT;
 	if (w->decline_threaded)
-		return R_THREADS;
+		return w->verdict == WALK_SITE && (w->site.flags & SITE_UNDECODED) ? R_UNDECODED : R_THREADS;
 	if (!shim_env_window_open())
 		return R_BUSY;
 	*window = true;
@@ -97,7 +97,12 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 		return real_fork(R_UNWIND);
 	size_t cap = top - lo + 8192; /* the stub's frame lies below ours */
 	size_t shadow = shim_asan_shadow_size(lo, top); /* 0 without ASan */
-	void *save = mmap(NULL, cap + shadow, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t extra = 0;
+#ifdef SHIM_RESUME_REGS
+	bool swap = w->verdict == WALK_SITE && (w->site.flags & SITE_SWAP_ENV);
+	extra = swap ? sizeof(struct shim_resume) + SHIM_SWAP_MAX : 0;
+#endif
+	void *save = mmap(NULL, cap + shadow + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (save == MAP_FAILED) {
 		shim_log(LOG_DEBUG, "fork: no room for a %lu-byte stack snapshot (top %p, frame %p)",
 			 (unsigned long)(cap + shadow), (void *)top, (void *)lo);
@@ -111,7 +116,7 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 	enum shim_reason why = threads_allow(w, &threaded, &window);
 	if (why != R_COUNT) {
 		shim_set_mask(&old);
-		munmap(save, cap + shadow);
+		munmap(save, cap + shadow + extra);
 		errno = saved_errno;
 		return real_fork(why);
 	}
@@ -122,11 +127,32 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	shim_guard = (struct shim_guard){ .active = 1, .want_mask = old, .gen = shim_proc_gen,
 					  .fail_fork = w->verdict == WALK_SITE && (w->site.flags & SITE_FAIL_FORK) };
+#ifdef SHIM_RESUME_REGS
+	/* SITE_SWAP_ENV: the copy of the struct and where the child resumes,
+	 * in memory the child does not overwrite, unmapped once it is gone;
+	 * the exec takes the env the child no longer stores */
+	struct shim_resume *resume = NULL;
+	if (swap) {
+		resume = (struct shim_resume *)((char *)save + cap + shadow);
+		unsigned char *copy = (unsigned char *)(resume + 1);
+		memcpy(copy, w->swap, sizeof w->swap);
+		*resume = w->resume;
+		resume->reg[w->swap_reg_index] = (uintptr_t)copy;
+		shim_guard.environ_as = w->swap_env;
+	}
+#endif
 
 	shim_asan_save(lo, top, (char *)save + cap);
 	long r = shim_vfork_clone(save, (const void *)top, cap);
-	if (r == 0)
-		return 0; /* the child: every signal blocked, the guard on */
+	if (r == 0) { /* the child: every signal blocked, the guard on */
+#ifdef SHIM_RESUME_REGS
+		if (resume) { /* straight into the site's frame, its register on the copy */
+			shim_asan_unpoison((void *)lo, resume->sp - lo);
+			shim_resume(resume);
+		}
+#endif
+		return 0;
+	}
 
 	/* The parent, the child gone: put back what it may have changed. */
 	shim_asan_restore(lo, top, (char *)save + cap);
@@ -144,7 +170,7 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 		shim_env_window_close();
 	if (creds_changed && dumpable >= 0)
 		prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
-	munmap(save, cap + shadow);
+	munmap(save, cap + shadow + extra);
 	shim_set_mask(&old);
 	if (child_streams) /* after the child: the parent's own context */
 		shim_popen_dispose(child_streams);

@@ -64,13 +64,23 @@ void shim_guard_parent_cleanup(void)
 }
 
 /* ---- the child's view ---- */
+/* The child's environ: environ, or the array it would have assigned
+ * had its store not been skipped (SITE_SWAP_ENV, fork.c). */
+char **shim_guard_environ(void)
+{
+	return G.environ_as ? G.environ_as : environ;
+}
+
 static char **view(void)
 {
-	return G.env && G.env_base == environ ? G.env : environ;
+	char **e = shim_guard_environ();
+	return G.env && G.env_base == e ? G.env : e;
 }
 
 char *const *shim_guard_exec_env(char *const *envp)
 {
+	if (G.environ_as && envp == environ) /* environ as the child sees it */
+		envp = G.environ_as;
 	return G.env && envp == G.env_base ? G.env : envp;
 }
 
@@ -100,9 +110,9 @@ const char *shim_guard_path(void)
 /* A private copy of the current environment, made at the first change. */
 static int env_copy(void)
 {
-	if (G.env && G.env_base == environ)
+	char **base = shim_guard_environ();
+	if (G.env && G.env_base == base)
 		return 0;
-	char **base = environ;
 	size_t n = 0;
 	while (base && base[n])
 		n++;

@@ -45,10 +45,18 @@ struct in_place {
 	size_t size;
 };
 
+/* n bytes of this process's memory at `from`, or false (unmapped,
+ * unreadable, or process_vm_readv refused by a seccomp filter): never a
+ * fault. */
+bool shim_read_memory(void *to, const void *from, size_t n)
+{
+	struct iovec local = { to, n }, remote = { (void *)from, n };
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n;
+}
+
 static bool read_ptrs(char *const *from, char **to, size_t n)
 {
-	struct iovec local = { to, n * sizeof *to }, remote = { (void *)from, n * sizeof *to };
-	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)(n * sizeof *to);
+	return shim_read_memory(to, from, n * sizeof *to);
 }
 
 static char *const *in_place(char *const *envp, struct in_place *ip)
@@ -188,7 +196,7 @@ SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]
 		return SHIM_AUDIT_EXEC("execvpe", done(next(file, argv, in_place(shim_guard_envp(envp), &ip)), &ip));
 	}
 	/* the PATH searched is the calling environment's, as glibc's */
-	bool own_path = G.env && G.env_base == environ;
+	bool own_path = (G.env && G.env_base == shim_guard_environ()) || G.environ_as;
 	const char *path = own_path ? shim_guard_path() : NULL;
 	envp = before_exec(envp);
 	if (own_path)

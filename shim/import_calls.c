@@ -23,6 +23,8 @@
 struct scan {
 	uintptr_t *calls;
 	int max, n;
+	uintptr_t plt[4];
+	int nplt;
 };
 
 
@@ -72,14 +74,12 @@ static void add_call(struct scan *sc, uintptr_t call)
 		sc->calls[sc->n++] = call;
 }
 
-/* Within one executable segment: the PLT entries that jump through
- * `slot` (`jmp *disp(%rip)`, maybe behind endbr64 and a bnd prefix),
- * then the calls to them or through the slot itself. */
-static void scan_segment(struct scan *sc, const unsigned char *b, size_t len, uintptr_t slot)
+/* The PLT entries that jump through `slot` (`jmp *disp(%rip)`, maybe
+ * behind endbr64 and a bnd prefix), in one executable segment. The PLT
+ * may lie in a segment of its own (node: .plt apart from .text). */
+static void find_plt(struct scan *sc, const unsigned char *b, size_t len, uintptr_t slot)
 {
-	uintptr_t plt[4];
-	int nplt = 0;
-	for (size_t i = 0; i + 6 <= len && nplt < 4; i++) {
+	for (size_t i = 0; i + 6 <= len && sc->nplt < 4; i++) {
 		if (b[i] != 0xff || b[i + 1] != 0x25 || (uintptr_t)(b + i + 6) + rel32(b + i + 2) != slot)
 			continue;
 		size_t s = i;
@@ -87,13 +87,19 @@ static void scan_segment(struct scan *sc, const unsigned char *b, size_t len, ui
 			s--; /* bnd jmp */
 		if (s >= 4 && !memcmp(b + s - 4, "\xf3\x0f\x1e\xfa", 4))
 			s -= 4; /* endbr64 */
-		plt[nplt++] = (uintptr_t)(b + s);
+		sc->plt[sc->nplt++] = (uintptr_t)(b + s);
 	}
+}
+
+/* The calls, in one executable segment, to those entries or through
+ * the slot itself. */
+static void find_calls(struct scan *sc, const unsigned char *b, size_t len, uintptr_t slot)
+{
 	for (size_t i = 0; i + 6 <= len; i++) {
 		if (b[i] == 0xe8) {
 			uintptr_t to = (uintptr_t)(b + i + 5) + rel32(b + i + 1);
-			for (int k = 0; k < nplt; k++)
-				if (to == plt[k])
+			for (int k = 0; k < sc->nplt; k++)
+				if (to == sc->plt[k])
 					add_call(sc, (uintptr_t)(b + i));
 		} else if (b[i] == 0xff && b[i + 1] == 0x15 &&
 			   (uintptr_t)(b + i + 6) + rel32(b + i + 2) == slot) {
@@ -124,16 +130,90 @@ bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t
 	return t[0] == 0xff && t[1] == 0x25 && (uintptr_t)(t + 6) + rel32(t + 2) == slot;
 }
 
-int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
+/* The calls that reach `name` in the object: those of
+ * shim_import_calls, and the calls of any function of the object that
+ * ends in a jump to it (glibc's pthread_atfork, linked in from
+ * libc_nonshared.a, is a jump to __register_atfork): -1 when such a
+ * function's start is unknown, or more than `max` calls. One pass over
+ * the code for the jumps, one for the calls. */
+int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
 {
-	struct scan sc = { calls, max, 0 };
 	const struct dl_phdr_info *info = o->info;
 	uintptr_t slot = shim_import_slot(o, name);
-	for (int i = 0; slot && i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && (ph->p_flags & PF_R))
-			scan_segment(&sc, (const unsigned char *)(info->dlpi_addr + ph->p_vaddr), ph->p_filesz, slot);
+	if (!slot)
+		return 0;
+	uintptr_t to[8];
+	int nto = 0, nplt = 0;
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1)
+			nplt = nto;
+		int n = 0;
+		for (int i = 0; i < info->dlpi_phnum; i++) {
+			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+			if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || !(ph->p_flags & PF_R))
+				continue;
+			const unsigned char *b = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+			size_t len = ph->p_filesz;
+			for (size_t k = 0; k + 6 <= len; k++) {
+				uintptr_t at = (uintptr_t)(b + k);
+				if (pass == 0) { /* the PLT entries: jmp *slot(%rip) */
+					if (b[k] == 0xff && b[k + 1] == 0x25 && at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2) == slot) {
+						size_t s = k;
+						if (s >= 1 && b[s - 1] == 0xf2)
+							s--;
+						if (s >= 4 && !memcmp(b + s - 4, "\xf3\x0f\x1e\xfa", 4))
+							s -= 4;
+						if (nto == 4)
+							return -1;
+						to[nto++] = (uintptr_t)(b + s);
+					}
+					continue;
+				}
+				if (b[k] != 0xe8 && b[k] != 0xe9 && !(b[k] == 0xff && b[k + 1] == 0x15))
+					continue;
+				uintptr_t dest = b[k] == 0xff ? 0 : at + 5 + (uintptr_t)(intptr_t)rel32(b + k + 1);
+				bool hit = b[k] == 0xff ? at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2) == slot : false;
+				for (int t = 0; t < nto && !hit; t++)
+					hit = dest == to[t];
+				if (!hit)
+					continue;
+				if (pass == 2 && b[k] == 0xe9 && dest != 0) {
+					for (int t = nplt; t < nto; t++)
+						if (dest == to[t])
+							return -1; /* a tail call of the function: not followed */
+					continue;
+				}
+				if (pass == 1 && b[k] == 0xe9) { /* a tail jump: its function's calls count */
+					uintptr_t fn = shim_function_start(at);
+					if (!fn || nto == 8)
+						return -1;
+					to[nto++] = fn;
+				} else if (pass == 2 && b[k] != 0xe9) {
+					if (n == max)
+						return -1;
+					calls[n++] = at;
+				}
+			}
+		}
+		if (pass == 2)
+			return n;
 	}
+	return -1;
+}
+
+int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
+{
+	struct scan sc = { calls, max, 0, { 0 }, 0 };
+	const struct dl_phdr_info *info = o->info;
+	uintptr_t slot = shim_import_slot(o, name);
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; slot && i < info->dlpi_phnum; i++) {
+			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+			if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || !(ph->p_flags & PF_R))
+				continue;
+			const unsigned char *b = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+			(pass ? find_calls : find_plt)(&sc, b, ph->p_filesz, slot);
+		}
 	return sc.n;
 }
 
@@ -155,6 +235,12 @@ bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t
 {
 	(void)o, (void)call, (void)slot;
 	return false;
+}
+
+int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
+{
+	(void)o, (void)name, (void)calls, (void)max;
+	return 0;
 }
 
 #endif

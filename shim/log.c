@@ -20,7 +20,7 @@
 #define LIVE_NAMES "fork_rerouted fork_real spawn_engine spawn_libc fallback_policy fallback_denied " \
 	"fallback_nested fallback_arch fallback_rss fallback_refused fallback_shstk fallback_resource " \
 	"fallback_layout fallback_unwind fallback_threads fallback_busy fallback_signal fallback_unread " \
-	"fallback_atfork fallback_preexec"
+	"fallback_atfork fallback_preexec fallback_undecoded fallback_options"
 
 struct shim_live shim_live = {
 	.magic = SHIM_LIVE_MAGIC,
@@ -39,6 +39,7 @@ const char *const shim_reason_name[R_COUNT] = {
 	[R_UNWIND] = "unwind", [R_THREADS] = "threads", [R_BUSY] = "busy",
 	[R_SIGNAL] = "signal", [R_UNREAD] = "unread",
 	[R_ATFORK] = "atfork", [R_PREEXEC] = "preexec",
+	[R_UNDECODED] = "undecoded", [R_OPTIONS] = "options",
 };
 
 struct out { char *buf; size_t cap, len; };

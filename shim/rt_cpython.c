@@ -77,19 +77,6 @@ static unsigned version(const struct shim_object *o)
 
 #if defined(__x86_64__)
 
-/* Is [a, a + len) inside one of the object's loaded segments? */
-static bool mapped(const struct shim_object *o, uintptr_t a, size_t len)
-{
-	const struct dl_phdr_info *info = o->info;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R) && a >= s && a + len <= s + ph->p_memsz)
-			return true;
-	}
-	return false;
-}
-
 /* the length of the call at `call`: e8 rel32, or ff 15 rel32 (-fno-plt) */
 static uintptr_t after_call(uintptr_t call)
 {
@@ -153,7 +140,7 @@ static int none_compare(const struct shim_object *o, const unsigned char *p, uin
 		const uintptr_t *slot = (const uintptr_t *)((uintptr_t)(p + 7) + s32(p + 3));
 		unsigned loaded = (p[2] >> 3) & 7;
 		const unsigned char *q = p + 7;
-		if (!mapped(o, (uintptr_t)slot, sizeof *slot) || *slot != none || q[0] != p[0] || (q[1] != 0x39 && q[1] != 0x3b))
+		if (!shim_object_mapped(o, (uintptr_t)slot, sizeof *slot) || *slot != none || q[0] != p[0] || (q[1] != 0x39 && q[1] != 0x3b))
 			return 0;
 		if (!(n = rsp_operand(q + 2, &reg, disp)) || reg != loaded)
 			return 0;
@@ -250,7 +237,7 @@ static void find(const struct shim_object *o)
 	/* None and PyOS_AfterFork_Child: the object's own (the interpreter
 	 * with the module built in), or bound by the loader (a module) */
 	if (!shim_object_data(o, "_Py_NoneStruct", &none, &size)) {
-		if (!(slot = shim_import_slot(o, "_Py_NoneStruct")) || !mapped(o, slot, sizeof none))
+		if (!(slot = shim_import_slot(o, "_Py_NoneStruct")) || !shim_object_mapped(o, slot, sizeof none))
 			return;
 		none = *(const uintptr_t *)slot;
 	}

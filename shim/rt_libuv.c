@@ -1,32 +1,50 @@
 /* libuv (Node.js, uvloop, any program that embeds it): uv_spawn.
  *
  * Read: libuv 1.40 (Debian 11), 1.44 (Debian 12), 1.46 (built into
- * Node 20.20), 1.50 (Debian 13), 1.51 and 1.53 (sid); docs/sites.md has
- * the child's writes. Debian's nodejs links the shared libuv.so.1, so
- * uv_spawn may be Node's own symbol or libuv's. uv_spawn calls fork()
- * itself in every build read (its static helpers inlined); depth 2
- * leaves room for a build that keeps one of them out of line.
+ * Node 20.20), 1.50 (Debian 13), 1.51 (built into Node 22.23) and 1.53
+ * (sid); docs/sites.md has the child's writes. Debian's nodejs links the
+ * shared libuv.so.1, so uv_spawn may be Node's own symbol or libuv's.
+ * uv_spawn calls fork() itself in every build read (its static helpers
+ * inlined).
  *
  * The child assigns `environ = options->env` before execvp whenever the
- * caller passes an environment, which Node always does (its
- * normalizeSpawnArguments builds one). Every thread of the parent reads
- * environ (getenv, and libc's own readers: tzset, the resolver), and a
- * write to it cannot be hidden from them: the site is declined while
- * the process has other threads, which a Node process always has (V8's
- * platform workers). A program that embeds libuv and spawns before it
- * starts a thread is rerouted. From 1.53 libuv spawns through
+ * caller passes an environment, which Node always does, and every
+ * thread of the parent reads environ. That write is kept from
+ * happening: code_<arch>.c proves, from the machine code of each `call
+ * fork` in uv_spawn, that the child reads options->env once, through a
+ * callee-saved register that nothing on its path changes, and stores it
+ * to environ. At the fork, the struct is copied (process_vm_readv: a
+ * bad pointer is a real fork, not a fault) and checked here, and the
+ * child resumes with that register pointing to the copy, whose env is
+ * NULL: it skips the store, and its execvp, which the guard runs, takes
+ * the env as its environment and searches its PATH, as execvp would
+ * have after the store. The caller's struct is never written (it may be
+ * read-only, or read by another thread spawning with it), and environ
+ * is never written.
+ *
+ * A build whose code does not match keeps its site as before: the
+ * child may write environ, so it is declined while the process has
+ * other threads, with a reason of its own (fallback_undecoded). With
+ * nine or more stdio entries libuv's child writes a heap array (its
+ * pipes): declined (fallback_options).
+ *
+ * Fork handlers: libuv registers two (its thread pool's once-state, its
+ * signal pipe), both for a child that goes on running libuv, needless
+ * in one that execs. In libuv.so they are all the object's. In a
+ * program that links libuv in (nodejs.org's node), every call that
+ * registers a handler must lie within libuv's own code (between two of
+ * its exported uv_ functions, with no other exported function between);
+ * a registration from anywhere else (tests/embed/uv_atfork.c) leaves
+ * the site declined (fallback_atfork). From 1.53 libuv spawns through
  * posix_spawn and forks only as a fallback (uid/gid options), whose
  * child is 1.44's. */
+#include <stddef.h>
+#include <string.h>
+
 #include "shim.h"
 #include "lockfree.h"
 
-static const struct shim_site_def sites[] = {
-	/* libuv.so's own fork handler resets its thread pool's once-state
-	 * in the child: needless in one that execs. Elsewhere (libuv
-	 * linked into another object) that object's handlers are unknown */
-	{ "uv_spawn", 2, SITE_WRITES_ENVIRON | SITE_ATFORK_READ, "libuv.so.*" },
-	{ NULL, 0, 0, NULL },
-};
+static const struct shim_runtime rt_libuv;
 
 static const unsigned read_versions[] = { 140, 144, 146, 150, 151, 153, 0 };
 
@@ -41,4 +59,163 @@ static unsigned version(const struct shim_object *o)
 	return (v >> 16) * 100 + ((v >> 8) & 0xff);
 }
 
-SHIM_RUNTIME(rt_libuv) = { .name = "libuv", .sites = sites, .version = version, .read = read_versions };
+/* uv_process_options_t, libuv's public and stable struct (uv.h) */
+struct options {
+	void *exit_cb;
+	const char *file;
+	char **args;
+	char **env;
+	const char *cwd;
+	unsigned int flags;
+	int stdio_count;
+	void *stdio;
+	unsigned int uid, gid;
+};
+#define FLAGS_KNOWN 0xffu /* UV_PROCESS_SETUID ... WINDOWS_FILE_PATH_EXACT_NAME */
+#define MAX_STDIO 8       /* pipes_storage[8][2]: more, and the child writes the heap */
+#define MAX_ENV 65536
+
+/* A NUL-terminated string within 64 KiB, read no further than a page
+ * at a time (process_vm_readv does not split an element); `eq`: with a '='
+ * after its first byte. */
+static bool string_ok(const char *s, bool eq)
+{
+	char buf[256];
+	size_t seen = 0;
+	bool has_eq = false;
+	while (seen < 65536) {
+		uintptr_t a = (uintptr_t)s + seen;
+		size_t n = 4096 - (a & 4095);
+		n = n < sizeof buf ? n : sizeof buf;
+		if (!shim_read_memory(buf, (const void *)a, n))
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			if (buf[i] == '\0')
+				return !eq || has_eq;
+			if (buf[i] == '=' && seen + i > 0)
+				has_eq = true;
+		}
+		seen += n;
+	}
+	return false;
+}
+
+/* A NULL-terminated array of strings, at most `max` of them */
+static bool strings_ok(char *const *v, size_t max, bool eq, size_t *count)
+{
+	char *chunk[64];
+	for (size_t i = 0; i < max;) {
+		size_t n = 64;
+		uintptr_t a = (uintptr_t)(v + i), page_end = (a | 4095) + 1;
+		if ((page_end - a) / sizeof *chunk < n)
+			n = (page_end - a) / sizeof *chunk;
+		if (!shim_read_memory(chunk, v + i, n * sizeof *chunk))
+			return false;
+		for (size_t k = 0; k < n; k++) {
+			if (!chunk[k]) {
+				*count = i + k;
+				return true;
+			}
+			if (!string_ok(chunk[k], eq))
+				return false;
+		}
+		i += n;
+	}
+	return false;
+}
+
+/* The copy of the caller's options, before the child is given it */
+static bool options_ok(const unsigned char *copy)
+{
+	struct options op;
+	memcpy(&op, copy, sizeof op);
+	size_t n;
+	return op.file && string_ok(op.file, false) && op.args && strings_ok(op.args, 65536, false, &n) && n > 0 &&
+	       (!op.env || strings_ok(op.env, MAX_ENV, true, &n)) && (!op.cwd || string_ok(op.cwd, false)) &&
+	       !(op.flags & ~FLAGS_KNOWN) && op.stdio_count >= 0 && op.stdio_count <= MAX_STDIO;
+}
+
+/* Does every fork handler the object registers come from libuv's code? */
+static bool handlers_libuv_only(const struct shim_object *o)
+{
+	if (shim_object_named(o, "libuv.so.*"))
+		return true;
+	static const char *const registrars[] = { "__register_atfork", "pthread_atfork" };
+	for (size_t r = 0; r < sizeof registrars / sizeof *registrars; r++) {
+		uintptr_t calls[8];
+		int n = shim_import_callers(o, registrars[r], calls, 8);
+		if (n < 0)
+			return false;
+		for (int i = 0; i < n; i++)
+			if (!shim_object_among(o, "uv_", calls[i]))
+				return false;
+	}
+	return true;
+}
+
+/* What was found per object: megabytes of code are scanned once, not
+ * at every change of the loaded set; a hit is decoded again. Written
+ * only while the table is rebuilt. */
+static struct {
+	uintptr_t base, text_end;
+	bool handlers_ours;
+} seen[2];
+static unsigned next_slot;
+
+static void forget(void)
+{
+	memset(seen, 0, sizeof seen);
+	next_slot = 0;
+}
+
+static void find(const struct shim_object *o)
+{
+	uintptr_t start, forks[16];
+	size_t size;
+	if (!shim_object_sym(o, "uv_spawn", &start, &size))
+		return;
+	int k = 0;
+	while (k < 2 && !(seen[k].base == o->info->dlpi_addr && seen[k].text_end == o->text_end))
+		k++;
+	if (k == 2) {
+		k = (int)(next_slot++ % 2);
+		seen[k].base = o->info->dlpi_addr;
+		seen[k].text_end = o->text_end;
+		seen[k].handlers_ours = handlers_libuv_only(o);
+	}
+	unsigned flags = seen[k].handlers_ours ? SITE_ATFORK_READ : 0;
+	flags = shim_runtime_flags(&rt_libuv, o, flags);
+	int n = shim_import_calls(o, "fork", forks, 16), swapped = 0, other = 0;
+	uintptr_t stop = 0;
+	for (int i = 0; i < n; i++) {
+		if (forks[i] < start || forks[i] >= start + size)
+			continue;
+		int reg = shim_code_env_load(o, forks[i], o->text_start, o->text_end, offsetof(struct options, env),
+					     sizeof(struct options), &stop);
+		if (reg < 0) {
+			other++;
+			continue;
+		}
+		const unsigned char *c = (const unsigned char *)forks[i];
+		shim_site_add_swap(o, forks[i], forks[i] + (c[0] == 0xe8 ? 5 : 6), "uv_spawn", flags, reg,
+				   sizeof(struct options), offsetof(struct options, env), options_ok);
+		swapped++;
+	}
+	if (cfg.log >= LOG_DEBUG) {
+		const char *name = o->path && *o->path ? o->path : "the program";
+		if (other)
+			shim_log(LOG_DEBUG, "uv_spawn in %s: %d fork call(s) not of the shape read (the reading stopped at +%p), %d proved",
+				 name, other, (void *)(stop ? stop - o->info->dlpi_addr : 0), swapped);
+		else
+			shim_log(LOG_DEBUG, "uv_spawn in %s: %d fork call(s) proved to read options->env only to store it", name, swapped);
+		shim_log(LOG_DEBUG, "uv_spawn in %s: its object's fork handlers are %s", name,
+			 seen[k].handlers_ours ? "libuv's own, or none" : "not only libuv's");
+	}
+	/* a call not proved, or none found (another architecture, a helper
+	 * kept out of line): the whole function, as before, depth 2 */
+	if (other || !swapped)
+		shim_site_add(o, start, start + size, "uv_spawn", 2, flags | SITE_WRITES_ENVIRON | SITE_UNDECODED);
+}
+
+SHIM_RUNTIME(rt_libuv) = { .name = "libuv", .find = find, .version = version, .read = read_versions,
+			   .forget = forget };

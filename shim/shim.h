@@ -173,6 +173,12 @@ enum shim_reason {
 		       them to run in the child, which a rerouted fork skips */
 	R_PREEXEC,  /* the site's child would run the runtime's own code
 		       (CPython's preexec_fn) */
+	R_UNDECODED, /* the site's child writes environ, the machine code did
+		       not match the shape that avoids it, and the process
+		       has other threads */
+	R_OPTIONS,  /* the struct a SITE_SWAP_ENV child reads could not be read
+		       or is outside what was read (libuv: nine or more
+		       stdio entries) */
 	R_COUNT
 };
 extern const char *const shim_reason_name[R_COUNT];
@@ -366,6 +372,16 @@ struct shim_site_def {
 #define SITE_REFUSED 256u      /* not a site: a function read and refused
 				  (docs/sites.md says why); only named, by
 				  vforkshim audit, when a fork comes from it */
+#define SITE_SWAP_ENV 2048u    /* the child reads the struct its env comes
+				  from through a callee-saved register only
+				  (proved from the machine code, code_*.c):
+				  it resumes with that register pointing to
+				  a copy whose env word is NULL, and its exec
+				  takes that env (libuv's options) */
+#define SITE_UNDECODED 4096u   /* SITE_WRITES_ENVIRON where the machine code
+				  did not match the shape SITE_SWAP_ENV
+				  needs: declined while threaded with a
+				  reason of its own (fallback_undecoded) */
 #define SITE_IF_WORD 128u      /* the fork is the site's only while a word
 				  of the site's frame holds a given value
 				  (struct shim_site's if_off, if_value):
@@ -394,6 +410,16 @@ bool shim_object_references(const struct shim_object *o, const char *name);
 bool shim_object_reloc(const struct shim_object *o, const char *name, uintptr_t *where);
 bool shim_object_named(const struct shim_object *o, const char *list);
 bool shim_object_is(const struct shim_object *o, const char *name, bool prefix);
+bool shim_read_memory(void *to, const void *from, size_t n);
+bool shim_object_mapped(const struct shim_object *o, uintptr_t a, size_t len);
+bool shim_object_among(const struct shim_object *o, const char *prefix, uintptr_t a);
+/* code_<arch>.c: the callee-saved register (DWARF number) through which
+ * the child of the fork call at `call` loads the env it stores to
+ * environ, at `off` in a struct of `size` bytes, proved as code_x86_64.c
+ * says; -1: no proof, *stop the instruction where reading stopped (0:
+ * the paths were read, and do more with the register than that) */
+int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo, uintptr_t hi,
+		       int32_t off, int32_t size, uintptr_t *stop);
 
 /* The loader's list lock (loader.c): found from inside dl_iterate_phdr
  * callbacks; in a copy that inherited it held, the loader is never
@@ -441,6 +467,10 @@ unsigned shim_runtime_flags(const struct shim_runtime *r, const struct shim_obje
 	static const struct shim_runtime var
 void shim_site_add(const struct shim_object *o, uintptr_t start, uintptr_t end, const char *label,
 		   unsigned depth, unsigned flags);
+/* the same, SITE_SWAP_ENV (depth 1: the call of fork itself) */
+void shim_site_add_swap(const struct shim_object *o, uintptr_t call, uintptr_t end, const char *label,
+			unsigned flags, int dwarf_reg, int32_t size, int32_t off,
+			bool (*ok)(const unsigned char *copy));
 /* the same, SITE_IF_WORD: the site only while the word at the bottom of
  * its frame plus `off` holds `value` */
 void shim_site_add_if(const struct shim_object *o, uintptr_t start, uintptr_t end, const char *label,
@@ -460,7 +490,26 @@ struct shim_site {
 					 of the site's frame (the stack pointer
 					 at its call of fork()) plus if_off */
 	uintptr_t if_value;           /* must hold this */
+	/* SITE_SWAP_ENV: the register (its DWARF number), the struct's size
+	 * and its env word's offset; swap_ok checks a copy of it */
+	signed char swap_reg;
+	int32_t swap_size, swap_off;
+	bool (*swap_ok)(const unsigned char *copy);
 };
+
+/* Where the child of a SITE_SWAP_ENV fork resumes: the site's frame as
+ * fork() returns to it (walk.c reads it from the unwinder), rax 0. */
+#if defined(__x86_64__)
+#define SHIM_RESUME_REGS 6 /* rbx rbp r12 r13 r14 r15 */
+#define SHIM_RESUME_DWARF { 3, 6, 12, 13, 14, 15 }
+#define SHIM_SWAP_MAX 64   /* bytes of a struct copied */
+#endif
+#ifdef SHIM_RESUME_REGS
+struct shim_resume {
+	uintptr_t reg[SHIM_RESUME_REGS], sp, ip;
+};
+void shim_resume(const struct shim_resume *r) __attribute__((noreturn)); /* asm/<arch>.S */
+#endif
 
 enum shim_verdict { WALK_NONE, WALK_SITE, WALK_DENY, WALK_SIGNAL };
 struct shim_walk {
@@ -479,6 +528,12 @@ struct shim_walk {
 	bool may_assign_environ; /* the child may assign environ: put it
 				  back after (a known writer, a user site,
 				  fork=all) */
+#ifdef SHIM_RESUME_REGS
+	struct shim_resume resume; /* SITE_SWAP_ENV: frame 1 as it resumes */
+	unsigned char swap[SHIM_SWAP_MAX]; /* the struct, its env word NULL */
+	char **swap_env;           /* that word */
+	int swap_reg_index;        /* its register in resume.reg */
+#endif
 };
 void shim_walk_init(void);
 uintptr_t shim_function_start(uintptr_t pc);
@@ -506,6 +561,8 @@ void shim_sites_learn_environ(const struct shim_walk *w, bool threaded);
 /* The calls an object makes to an imported function (import_calls.c):
  * the addresses of up to `max` call instructions, x86_64 only */
 int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max);
+/* the same, and the calls of the object's functions that jump to it */
+int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t *calls, int max);
 /* the GOT slot the loader binds to an imported symbol, or 0 */
 uintptr_t shim_import_slot(const struct shim_object *o, const char *name);
 bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t slot);
@@ -566,6 +623,8 @@ struct shim_guard {
 	sigset_t want_mask;    /* the mask the child believes it has */
 	char **env;            /* child-private environment, or NULL */
 	char **env_base;       /* the environ it was copied from */
+	char **environ_as;     /* the environ the child would have assigned
+				  (SITE_SWAP_ENV), or NULL: environ */
 	size_t env_len, env_cap;
 	void *arena;           /* mmap'd blocks the child allocated from */
 	int creds_changed;
@@ -595,6 +654,8 @@ void shim_popen_dispose(void *chain);
 /* guard_env.c: the environment the child's exec passes on, given the
  * envp it asked for (environ, or its own) */
 char *const *shim_guard_exec_env(char *const *envp);
+/* guard_env.c: environ as the child sees it */
+char **shim_guard_environ(void);
 /* guard_env.c: the PATH of the child's own environment, or NULL */
 const char *shim_guard_path(void);
 

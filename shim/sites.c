@@ -46,6 +46,7 @@ static pthread_t rebuilder; /* the thread rebuilding, while it does */
 static char program[PATH_MAX]; /* the main program's path: its dlpi_name is "" */
 static int fork_all_writes_environ; /* learned under fork=all */
 static int unread_logged, overflow_logged;
+static int swap_wrote_environ; /* learned: a swapped child wrote environ */
 
 /* The runtimes: every rt_*.c puts a pointer to its description in the
  * section shim_rt (SHIM_RUNTIME); the linker gives its bounds. */
@@ -88,7 +89,7 @@ static void put(const struct shim_object *o, uintptr_t start, uintptr_t end, con
 	}
 	struct shim_site *e = &table.e[table.n++];
 	*e = (struct shim_site){ start, end, o->text_start, o->text_end, label,
-				 (unsigned char)depth, flags, (signed char)user_index, 0, 0 };
+				 (unsigned char)depth, flags, (signed char)user_index, 0, 0, -1, 0, 0, NULL };
 	if (!(flags & (SITE_DENY | SITE_ATFORK_CALLER | SITE_REFUSED))) {
 		table.any = true;
 		if ((int)depth > table.max_depth)
@@ -110,6 +111,20 @@ void shim_site_add_if(const struct shim_object *o, uintptr_t start, uintptr_t en
 	if (table.n > n) {
 		table.e[n].if_off = off;
 		table.e[n].if_value = value;
+	}
+}
+
+void shim_site_add_swap(const struct shim_object *o, uintptr_t call, uintptr_t end, const char *label,
+			unsigned flags, int dwarf_reg, int32_t size, int32_t off,
+			bool (*ok)(const unsigned char *copy))
+{
+	int n = table.n;
+	put(o, call, end, label, 1, flags | SITE_SWAP_ENV, -1);
+	if (table.n > n) {
+		table.e[n].swap_reg = (signed char)dwarf_reg;
+		table.e[n].swap_size = size;
+		table.e[n].swap_off = off;
+		table.e[n].swap_ok = ok;
 	}
 }
 
@@ -314,6 +329,35 @@ static bool still(unsigned seq)
 
 /* ---- the decision's use of the table ---- */
 
+/* SITE_SWAP_ENV: the struct the child will read, copied out of the
+ * caller's memory with process_vm_readv (a bad pointer is an error, not
+ * a fault in the parent), checked by its runtime, its env word set to
+ * NULL in the copy; the child gets the copy (fork.c). */
+static enum shim_reason swap_prepare(struct shim_walk *w)
+{
+#ifdef SHIM_RESUME_REGS
+	static const int dwarf[SHIM_RESUME_REGS] = SHIM_RESUME_DWARF;
+	const struct shim_site *s = &w->site;
+	int k = 0;
+	while (k < SHIM_RESUME_REGS && dwarf[k] != s->swap_reg)
+		k++;
+	if (k == SHIM_RESUME_REGS || s->swap_size > SHIM_SWAP_MAX || s->swap_off < 0 ||
+	    s->swap_off + (int32_t)sizeof(char **) > s->swap_size || !w->resume.sp)
+		return R_UNWIND;
+	if (!shim_read_memory(w->swap, (const void *)w->resume.reg[k], (size_t)s->swap_size) ||
+	    (s->swap_ok && !s->swap_ok(w->swap)))
+		return R_OPTIONS;
+	memcpy(&w->swap_env, w->swap + s->swap_off, sizeof w->swap_env);
+	memset(w->swap + s->swap_off, 0, sizeof w->swap_env);
+	w->resume.reg[k] = 0; /* fork.c points it to the copy's new home */
+	w->swap_reg_index = k;
+	return R_COUNT;
+#else
+	(void)w;
+	return R_UNDECODED;
+#endif
+}
+
 enum shim_reason shim_sites_match(struct shim_walk *w)
 {
 	/* defined on every return, not only after a walk: audit mode
@@ -351,12 +395,21 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
 		if ((w->site.flags & SITE_IF_WORD) &&
 		    *(const uintptr_t *)(w->last_cfa + (intptr_t)w->site.if_off) != w->site.if_value)
 			return R_PREEXEC;
+		if (w->site.flags & SITE_SWAP_ENV) {
+			enum shim_reason why = swap_prepare(w);
+			if (why != R_COUNT)
+				return why;
+		}
 		if (w->site.user >= 0) { /* the user vouches for the child; what it learned */
 			w->may_assign_environ = true;
 			w->decline_threaded = __atomic_load_n(&shim_user_site(w->site.user)->writes_environ, __ATOMIC_RELAXED);
 		} else {
-			w->may_assign_environ = w->site.flags & SITE_WRITES_ENVIRON;
+			w->may_assign_environ = w->site.flags & (SITE_WRITES_ENVIRON | SITE_SWAP_ENV);
 			w->decline_threaded = w->site.flags & (SITE_WRITES_ENVIRON | SITE_ENVIRON_UNGUARDED);
+			/* a swapped child that wrote environ all the same (a
+			 * proof gone wrong): as a known writer from then on */
+			if ((w->site.flags & SITE_SWAP_ENV) && __atomic_load_n(&swap_wrote_environ, __ATOMIC_RELAXED))
+				w->decline_threaded = true;
 		}
 		/* fork handlers that must run: declined; where the site would
 		 * be declined for other threads anyway (Node, whose binary
@@ -390,6 +443,12 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
  * on: declined while other threads could see it. */
 void shim_sites_learn_environ(const struct shim_walk *w, bool threaded)
 {
+	if (w->verdict == WALK_SITE && (w->site.flags & SITE_SWAP_ENV)) {
+		if (!__atomic_exchange_n(&swap_wrote_environ, 1, __ATOMIC_RELAXED))
+			shim_log(LOG_WARN, "the child of a fork rerouted at %s assigned environ although it was given no environment to assign; from now on such forks stay real while the process has other threads",
+				 w->site.label);
+		return;
+	}
 	int *flag = w->verdict == WALK_SITE ? (w->site.user >= 0 ? &shim_user_site(w->site.user)->writes_environ : NULL)
 					     : &fork_all_writes_environ;
 	if (!flag || __atomic_exchange_n(flag, 1, __ATOMIC_RELAXED))

@@ -144,6 +144,19 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 			st->matched = s;
 			w->site = *s;
 			w->verdict = WALK_SITE;
+#ifdef SHIM_RESUME_REGS
+			/* where its child resumes (fork.c): this frame's callee-
+			 * saved registers as fork() returns to it, its stack
+			 * pointer then (the CFA of fork's frame), the return
+			 * address */
+			if ((s->flags & SITE_SWAP_ENV) && depth == 1) {
+				static const int dwarf[SHIM_RESUME_REGS] = SHIM_RESUME_DWARF;
+				for (int k = 0; k < SHIM_RESUME_REGS; k++)
+					w->resume.reg[k] = (uintptr_t)_Unwind_GetGR(ctx, dwarf[k]);
+				w->resume.sp = cfa;
+				w->resume.ip = ip;
+			}
+#endif
 			return _URC_NO_REASON; /* one more frame: the site's top */
 		}
 	}

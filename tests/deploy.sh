@@ -49,7 +49,7 @@ if have perl; then
 fi
 if have node; then
 	# libuv 1.53 and later spawn with posix_spawn (tests/lib.sh)
-	if uv_forks "$(node -p 'process.versions.uv')"; then want="forks, declined: its child assigns environ and it has threads"
+	if uv_forks "$(node -p 'process.versions.uv')"; then want="forks, rerouted"
 	else want="already spawns without copying"; fi
 	check "doctor: Node reported as '$want'" grep -q "^  node v[0-9.]* *$want\$" "$LOGS/out"
 fi

@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${1:-${B:-build}}
-LOCKFREE="fork walk sites site_list elf env import_calls audit_child guard guard_env guard_exec exec_path
+LOCKFREE="fork walk sites site_list elf env import_calls code_x86_64 audit_child guard guard_env guard_exec exec_path
 	signals log decisions proc loader asan spawn_child spawn_actions $(cd shim && ls rt_*.c | sed 's/\.c$//')"
 
 # Lock-free libc: system call wrappers, string and signal-set functions.
@@ -35,7 +35,7 @@ ALLOW="$ALLOW sched_yield pthread_self"
 # lock above (or none, with _dl_find_object), no allocation while no
 # frame is registered with this private copy, which nothing does.
 ALLOW="$ALLOW _Unwind_Backtrace _Unwind_FindEnclosingFunction _Unwind_GetCFA _Unwind_GetIPInfo
-	_Unwind_GetRegionStart _Unwind_VRS_Get"
+	_Unwind_GetRegionStart _Unwind_VRS_Get _Unwind_GetGR"
 # ASan's hooks, weak: only in a sanitized build (asan.c).
 ALLOW="$ALLOW __asan_get_shadow_mapping __asan_handle_vfork __asan_unpoison_memory_region"
 # Start-up only: REAL() calls shim_init when a next definition is still
@@ -120,6 +120,12 @@ log:stats_gen renewed:shim_stats_claim
 resolve:real kept:start-up,read-only-after
 resolve:init_once kept:start-up
 resolve:printed kept:set-at-exit
+code_x86_64:seen kept:only-during-a-rebuild
+code_x86_64:todo kept:only-during-a-rebuild
+code_x86_64:access kept:only-during-a-rebuild
+rt_libuv:seen renewed:forget-hook,if-a-rebuild-was-torn
+rt_libuv:next_slot renewed:forget-hook
+rt_libuv:registrars kept:constant
 rt_cpython:seen renewed:forget-hook,if-a-rebuild-was-torn
 rt_cpython:next_slot renewed:forget-hook
 rt_cpython:after kept:only-during-a-rebuild,rebuilt-in-a-copy
@@ -133,6 +139,7 @@ sites:rebuilder renewed:shim_sites_forget
 sites:scanning_atfork kept:only-during-a-rebuild
 sites:program kept:start-up
 sites:fork_all_writes_environ kept:learned-of-the-code
+sites:swap_wrote_environ kept:learned-of-the-code
 sites:unread_logged kept:told-once-for-the-program
 sites:overflow_logged kept:told-once-for-the-program
 spawn:refused kept:the-kernel's-answer,seccomp-is-inherited

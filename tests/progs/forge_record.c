@@ -21,8 +21,8 @@
 #define NAMES "fork_rerouted fork_real spawn_engine spawn_libc fallback_policy fallback_denied " \
 	"fallback_nested fallback_arch fallback_rss fallback_refused fallback_shstk fallback_resource " \
 	"fallback_layout fallback_unwind fallback_threads fallback_busy fallback_signal fallback_unread " \
-	"fallback_atfork fallback_preexec"
-#define NCOUNT 20
+	"fallback_atfork fallback_preexec fallback_undecoded fallback_options"
+#define NCOUNT 22
 
 struct live { /* struct shim_live */
 	char magic[16];
