@@ -58,7 +58,7 @@ fi
 if have node; then
 	audit node -e 'const cp = require("child_process"); for (let i = 0; i < 3; i++) cp.spawnSync("/bin/true")'
 	if uv_forks "$(node -p process.versions.uv)"; then
-		check "node: uv_spawn named, declined for threads" has "declined at site uv_spawn: its child may assign environ and the process has other threads"
+		check "node: rerouted at uv_spawn" has "rerouted by built-in site uv_spawn"
 	else
 		check "node: libuv spawns with posix_spawn: already cheap" has "already cheap: libc runs posix_spawn() without copying"
 	fi

@@ -47,18 +47,43 @@ if pkg-config --exists libuv 2>/dev/null &&
 	cc -O2 -o "$T/uv_env" tests/embed/uv_env.c $(pkg-config --cflags --libs libuv) -lpthread 2> "$T/uv.err"; then
 	uv=$(pkg-config --modversion libuv)
 	# a libuv that spawns without fork: the same runs, no fork to see
-	want_alone=20/0/0 want_threads=0/20/20
-	uv_forks "$uv" || { want_alone=0/0/0; want_threads=0/0/0; }
+	# rerouted/declined/real: the child is given options without env
+	# and never writes environ (shim/rt_libuv.c), threads or not
+	want=20/0/0 want9=0/20/20
+	uv_forks "$uv" || { want=0/0/0; want9=0/0/0; }
 	both -- "$T/uv_env" alone 20
 	check "[2] libuv $uv, no other thread: output as without the shim, the parent's environ intact" same
-	check "    rerouted/declined/real: $want_alone expected ($(stats fork_rerouted fallback_threads fork_real))" \
-		test "$(stats fork_rerouted fallback_threads fork_real)" = $want_alone
+	check "    rerouted/declined/real: $want expected ($(stats fork_rerouted fallback_threads fork_real))" \
+		test "$(stats fork_rerouted fallback_threads fork_real)" = $want
 	both -- "$T/uv_env" threads 20
 	check "[2] libuv $uv with a thread reading the environment: it never sees a child's" same
-	check "    rerouted/declined/real: $want_threads expected, the child assigns environ ($(stats fork_rerouted fallback_threads fork_real))" \
-		test "$(stats fork_rerouted fallback_threads fork_real)" = $want_threads
+	check "    rerouted/declined/real: $want expected, environ never written ($(stats fork_rerouted fallback_threads fork_real), $(grep -c 'assigned environ' "$LOGS/err") warnings)" \
+		test "$(stats fork_rerouted fallback_threads fork_real)/$(grep -c 'assigned environ' "$LOGS/err")" = $want/0
+	both -- "$T/uv_env" const 20
+	check "[2] libuv $uv, the options in a read-only struct (an embedder's static const): same output" same
+	check "    rerouted/declined/real: $want expected, the struct only read ($(stats fork_rerouted fallback_threads fork_real))" \
+		test "$(stats fork_rerouted fallback_threads fork_real)" = $want
+	both -- "$T/uv_env" stdio9 20
+	check "[2] libuv $uv, nine stdio entries (its child writes a heap array): same output" same
+	check "    real/options: $want9 expected, every one declined ($(stats fork_rerouted fork_real fallback_options))" \
+		test "$(stats fork_rerouted fork_real fallback_options)" = $want9
 else
 	bad "libuv's headers (libuv1-dev, from scripts/install-deps) or its build: $(head -c 300 "$T/uv.err" 2>/dev/null)"
+fi
+
+# The reader of libuv's child code (shim/code_x86_64.c), on a libuv of
+# one function in five shapes (tests/plugins/uv_shapes_x86_64.S), with a
+# thread reading the environment: libuv's own shape rerouted, every other
+# one (the register written, handed to a helper, env read twice, an
+# indirect jump) declined as undecoded, with the same results.
+if [ -e "$PL/libuv_shape0.so" ]; then
+	for s in 0 1 2 3 4; do
+		both -- "$P/uv_shapes" "$PL/libuv_shape$s.so" 20
+		want=0/20/20; what="not proved, declined"
+		[ $s = 0 ] && want=20/0/0 what="proved, rerouted"
+		check "[2] libuv's child in shape $s: same output; $what ($(stats fork_rerouted fork_real fallback_undecoded) rerouted/real/undecoded)" \
+			test "$(same && echo same)/$(stats fork_rerouted fork_real fallback_undecoded)/$(grep -c 'assigned environ' "$LOGS/err")" = "same/$want/0"
+	done
 fi
 
 echo "== the dynamic loader"
@@ -216,9 +241,9 @@ echo "== runtimes"
 if have node; then
 	both -- node tests/embed/node_share_env.js 40
 	check "[1][2] Node: a worker on SHARE_ENV sets and reads variables while main spawns with an env: same results (exit $rc)" same
-	want=0/40; uv_forks "$(node -p process.versions.uv)" || want=0/0
-	check "    every spawn declined, uv_spawn's child assigns environ ($(stats fork_rerouted fallback_threads), $want expected)" \
-		test "$(stats fork_rerouted fallback_threads)" = $want
+	want=40/0; uv_forks "$(node -p process.versions.uv)" || want=0/0
+	check "    every spawn rerouted, environ never written ($(stats fork_rerouted fork_real), $want expected)" \
+		test "$(stats fork_rerouted fork_real)/$(grep -c 'assigned environ' "$LOGS/err")" = $want/0
 fi
 if have perl; then
 	both -- perl tests/embed/perl_alarm.pl

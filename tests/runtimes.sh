@@ -46,10 +46,10 @@ EOF
 	uv_forks "$(node -p process.versions.uv)" || n=$((n - 10))
 	check "node: spawn/exec/execSync/spawnSync with env, cwd, pipes, uid/gid: same output" same
 	check "node: same stderr" same_err
-	# uv_spawn's child assigns environ (Node always passes an env) and
-	# a Node process always has other threads (V8's platform workers)
-	check "node: every spawn declined at uv_spawn, its child assigns environ (0/$n, fallback_threads=$n)" \
-		test "$(counts)/$(stat_of fallback_threads)" = "0/$n/$n"
+	# uv_spawn's child would assign environ (Node always passes an env)
+	# while V8's workers run: it is given options without env instead
+	check "node: every spawn rerouted at uv_spawn, environ never written ($n/0, $(counts))" \
+		test "$(counts)/$(grep -c 'assigned environ' "$LOGS/err")" = "$n/0/0"
 fi
 
 # Node, every child_process API (spawnSync, execSync, spawn, exec,
@@ -60,9 +60,9 @@ fi
 # thread pool and a signal handler). The output must be the same with the
 # shim. Counts: the script tells on stderr how many of its calls reached
 # uv_spawn (N), how many with 9 or more stdio entries (M) and with uid/gid
-# (U). Today uv_spawn's child assigns environ and Node always runs other
-# threads: each of the N forks stays real (fallback_threads); libuv 1.53+
-# forks only for uid/gid (U). Issue 22 turns the N - M into reroutes.
+# (U). The N - M with at most 8 stdio entries are rerouted, their
+# children given options without env (shim/rt_libuv.c); the M stay real
+# (fallback_options). libuv 1.53+ forks only for uid/gid (U).
 if have node; then
 	ns_stat() { # KEY: from the stats line of the script's own process
 		grep "^vforkshim: stats pid=$ns_pid " "$LOGS/err" | tr ' ' '\n' | sed -n "s/^$1=//p"
@@ -78,10 +78,10 @@ if have node; then
 			check "    no worker saw a child's environment or lost a variable, every pool job and signal handled: $(sed -n 's/^worker //p; s/^pool //p; s/^signals //p' "$LOGS/out" | paste -sd,)" \
 				test "$(grep -cxE 'worker saw child env: 0 times|worker lost 0 of [0-9]+ variables|pool jobs done: yes|signals handled: ([0-9]+) of \1' "$LOGS/out")" = 4
 		fi
-		want=0/$n/$n; [ $ns_forks = 0 ] && want=0/$u/$u
-		r=$(ns_stat fork_rerouted) real=$(ns_stat fork_real) thr=$(ns_stat fallback_threads)
-		check "    $n spawns through uv_spawn: each a real fork, declined for other threads (rerouted/real/threads $want: ${r:-none}/${real:-none}/${thr:-none})" \
-			test "${r:-0}/${real:-0}/${thr:-0}" = "$want"
+		want=$((n - m))/$m/$m; [ $ns_forks = 0 ] && want=$u/0/0
+		r=$(ns_stat fork_rerouted) real=$(ns_stat fork_real) opt=$(ns_stat fallback_options)
+		check "    $n spawns through uv_spawn: those with up to 8 stdio entries rerouted, $m with more real (rerouted/real/options $want: ${r:-none}/${real:-none}/${opt:-none})" \
+			test "${r:-0}/${real:-0}/${opt:-0}" = "$want"
 	done
 fi
 

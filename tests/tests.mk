@@ -46,6 +46,16 @@ $(T)/plugins/libreload_b.so: tests/plugins/reload.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -shared -fPIC -DCHILD_EXECS=0 -Wl,-soname,libreload_b.so -o $@ $<
 
+# A libuv of one function in five shapes of its child's code, for the
+# reader of that code (shim/code_x86_64.c, tests/concurrency.sh).
+ifeq ($(ARCH),x86_64)
+UV_SHAPES := $(foreach n,0 1 2 3 4,$(T)/plugins/libuv_shape$(n).so)
+PLUGINS += $(UV_SHAPES)
+endif
+$(T)/plugins/libuv_shape%.so: tests/plugins/uv_shapes_x86_64.S
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -DSHAPE=$* -Wl,-z,noexecstack -o $@ $<
+
 REL_PROGS := $(patsubst tests/reliability/%.c,$(T)/reliability/%,$(wildcard tests/reliability/*.c))
 
 $(T)/reliability/%: tests/reliability/%.c

@@ -79,8 +79,8 @@ fi
 if have node; then
 	cmp_run node "" node tests/embed/node_share_env.js "$rtn"
 	want=$rtn; uv_forks "$(node -p process.versions.uv)" || want=0 # posix_spawn: no fork
-	check "torture, Node: $rtn spawns beside a SHARE_ENV worker: same results, every fork declined ($(rstat fallback_threads) of $want)" \
-		test "$(same && echo same)/$(rstat fork_rerouted)/$(rstat fallback_threads)" = "same/0/$want"
+	check "torture, Node: $rtn spawns beside a SHARE_ENV worker: same results, every fork rerouted ($(rstat fork_rerouted) of $want)" \
+		test "$(same && echo same)/$(rstat fork_rerouted)/$(rstat fork_real)" = "same/$want/0"
 fi
 for i in 1 2 3 4 5; do
 	cmp_run reload libreload_a.so:spawn_it "$P/plugin_reload" "$PWD/$B/tests/plugins/libreload_a.so" "$PWD/$B/tests/plugins/libreload_b.so"
