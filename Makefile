@@ -5,6 +5,7 @@
 #   make bench      every benchmark; writes docs/PERFORMANCE.md (bench-memory,
 #                   bench-runtimes, bench-concurrency, bench-overhead, bench-enomem)
 #   make check-peers  runtimes' and libc's own test suites under the shim
+#   make check-nodes  Node as nodejs.org builds it, 20 and 22
 #   make deb        a Debian package (build/deb/); make check-deb tries it
 #                   in clean bookworm and trixie chroots (root)
 #   make check-userlands  make check and the runtimes in Debian 11 to sid
@@ -121,6 +122,11 @@ bench-enomem: $(LIB) $(BENCH_PROGS)
 check-peers: $(LIB)
 	@tests/peers/run.sh $(SUITES_PEERS)
 
+# nodejs.org's own builds of Node (libuv linked in), fetched once with
+# npm into a cache outside the clone (scripts/fetch-node, tests/nodes.sh).
+check-nodes: test-bins
+	@tests/nodes.sh
+
 # A binary Debian package (scripts/make-deb, scripts/debian/), and its
 # test: installed, used and purged in clean bookworm and trixie chroots.
 deb:
@@ -190,6 +196,6 @@ check-arch:
 clean:
 	rm -rf $(B)
 
-.PHONY: all cross check-arch check-peers check-userlands deb check-deb demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
+.PHONY: all cross check-arch check-nodes check-peers check-userlands deb check-deb demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
 	bench-enomem install uninstall clean
 -include $(OBJS:.o=.d)

@@ -31,6 +31,15 @@ shim() {
 	shift
 	env "${envs[@]}" LD_PRELOAD="$PRELOAD" "$@" > "$LOGS/out" 2> "$LOGS/err"
 }
+# run_both CMD...: without the shim (base, base.err), then with it
+# (out, err); `same` compares stdout, `same_err` stderr less stats lines
+run_both() {
+	"$@" > "$LOGS/base" 2> "$LOGS/base.err"
+	shim VFORKSHIM=1 VFORKSHIM_STATS=1 -- "$@"
+}
+same_err() { grep -v '^vforkshim: stats ' "$LOGS/err" | cmp -s - "$LOGS/base.err"; }
+counts() { echo "$(stat_of fork_rerouted)/$(stat_of fork_real)"; }
+
 stat_of() { # KEY: from the last stats line in $LOGS/err; 0 without one
 	# (a process that made no call through the shim prints none)
 	local v
