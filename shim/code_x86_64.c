@@ -13,7 +13,8 @@
  *      or ends (ret, ud2, hlt, a call of abort, _exit, __assert_fail
  *      and their kin);
  *   3. rX is callee-saved (rbx, rbp, r12-r15), and no instruction on any
- *      of those paths writes it, reads it as a register (a copy of the
+ *      of those paths, nor on the paths after the store up to the exec
+ *      and the child's end, writes it, reads it as a register (a copy of the
  *      pointer could reach a helper that reads the struct), or reads the
  *      struct through it other than at [0, size) outside the env word.
  * Any instruction this decoder does not know, an indirect jump, a jump
@@ -437,8 +438,10 @@ static uintptr_t child_entry(uintptr_t pc, uintptr_t lo, uintptr_t hi, unsigned 
 	return 0;
 }
 
-/* At p: `test %rA,%rA; je`, then a store of rA to environ. */
-static bool stores_environ(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int a)
+/* At p: `test %rA,%rA; je`, then a store of rA to environ; *after and
+ * *skip: where the child goes on, past the store and from the je. */
+static bool stores_environ(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int a, uintptr_t *after,
+			   uintptr_t *skip)
 {
 	struct insn in;
 	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in) || in.op != 0x85 || !in.rex_w ||
@@ -447,10 +450,12 @@ static bool stores_environ(const struct shim_object *o, uintptr_t pc, uintptr_t 
 	pc += (uintptr_t)in.len;
 	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in) || in.flow != F_JCC || in.cc != 4)
 		return false;
+	*skip = in.target;
 	pc += (uintptr_t)in.len;
 	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in) || !in.rex_w || !in.rip)
 		return false;
 	uintptr_t at = pc + (uintptr_t)in.len + (uintptr_t)(intptr_t)in.disp;
+	*after = pc + (uintptr_t)in.len;
 	if (in.op == 0x89 && in.reg == a) /* mov %rA,environ(%rip) */
 		return at == (uintptr_t)&environ;
 	if (in.op != 0x8b || in.reg == a || !shim_object_mapped(o, at, sizeof(uintptr_t)) ||
@@ -458,8 +463,9 @@ static bool stores_environ(const struct shim_object *o, uintptr_t pc, uintptr_t 
 		return false;
 	int b = in.reg; /* mov environ@GOTPCREL(%rip),%rB; mov %rA,(%rB) */
 	pc += (uintptr_t)in.len;
-	return pc + 16 <= hi && decode((const unsigned char *)pc, &in) && in.op == 0x89 && in.rex_w &&
-	       in.reg == a && in.base == b && in.index < 0 && in.disp == 0 && in.mod == 0;
+	*after = pc + (uintptr_t)decode((const unsigned char *)pc, &in);
+	return pc + 16 <= hi && in.len && in.op == 0x89 && in.rex_w && in.reg == a && in.base == b &&
+	       in.index < 0 && in.disp == 0 && in.mod == 0;
 }
 
 /* Functions that do not return: a call of one ends a path (otherwise
@@ -536,14 +542,20 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 				return -1;
 			seen[nseen++] = pc;
 			uintptr_t next = pc + (uintptr_t)in.len;
-			/* the load: mov off(%rX),%rA, rX callee-saved */
+			/* the load: mov off(%rX),%rA, rX callee-saved; the test,
+			 * the je and the store are not read as the path (they
+			 * are the shape); what follows both ways is, by the same
+			 * rules: libuv's exec must not read env again */
+			uintptr_t after, skip;
 			if (in.op == 0x8b && in.rex_w && in.mem && !in.rip && in.base >= 0 && in.index < 0 &&
 			    in.disp == off && (CALLEE_SAVED & BIT(in.base)) && in.reg != in.base &&
-			    stores_environ(o, next, hi, in.reg)) {
-				if (x >= 0 && x != in.base)
+			    stores_environ(o, next, hi, in.reg, &after, &skip)) {
+				if ((x >= 0 && x != in.base) || ntodo == (int)(sizeof todo / sizeof *todo))
 					return -1;
 				x = in.base;
-				break; /* the store, then the exec: not followed */
+				todo[ntodo++] = skip;
+				pc = after;
+				continue;
 			}
 			written |= in.writes;
 			used |= in.uses;

@@ -10,6 +10,8 @@
  *   2  the child hands r14 to a helper before the load
  *   3  the child reads options->env once more, for something else
  *   4  the child's path goes through an indirect jump
+ *   5  after the store the child reads options->env again (as an exec
+ *      given it would)
  * Only shape 0 may be proved; the others must stay declined while the
  * process has threads (fallback_undecoded), with the same results. */
 
@@ -50,7 +52,11 @@ uv_spawn:
 	je 2f
 	movq environ@GOTPCREL(%rip), %rdx
 	movq %rax, (%rdx)
-2:	movq 0x10(%r14), %rsi
+2:
+#if SHAPE == 5
+	movq 0x18(%r14), %rdx
+#endif
+	movq 0x10(%r14), %rsi
 	movq 0x8(%r14), %rdi
 	call execvp@PLT
 	movl $127, %edi
