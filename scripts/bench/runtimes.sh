@@ -81,20 +81,40 @@ JAVA
 	javac -d "$DATA" "$DATA/B.java"
 }
 
+# Node: the machine's, and nodejs.org's Node 22 (libuv linked in;
+# scripts/fetch-node, cached outside the clone) where it can be had.
+# node_js G CALL: the script that holds G GiB and times CALL
+nodes=("node|node")
+if n22=$(scripts/fetch-node 22.23.5 2>/dev/null); then nodes+=("node 22.23.5 (nodejs.org)|$n22"); fi
+node_js() {
+	echo "const b = []; for (let i = 0; i < $1; i++) b.push(Buffer.alloc(1 << 30, 1));
+const cp = require('child_process'); cp.$2; const t = process.hrtime.bigint();
+for (let i = 0; i < $COUNT; i++) cp.$2;
+console.log(Number(process.hrtime.bigint() - t) / 1e6 / $COUNT, require('fs').readFileSync('/proc/self/status', 'utf8').match(/VmRSS:\s*(\d+)/)[1]);"
+}
+NODE_CALLS=("spawnSync('/bin/true')" "execSync('/bin/true')")
+
 header "Real runtimes: ms per spawn of /bin/true, mean of $COUNT, without and with the shim"
 echo "| runtime | held (GiB) | without | with | speed-up | rerouted / real forks (with) |"
 echo "|---|---|---|---|---|---|"
 first=${SIZES%% *}
+# Node's own floor: the same spawn from a Node holding nothing, without
+# the shim, in this run (the target compares with it)
+for nd in "${nodes[@]}"; do
+	command -v "${nd#*|}" >/dev/null || continue
+	for call in "${NODE_CALLS[@]}"; do
+		read -r a rss < <("${nd#*|}" -e "$(node_js 0 "$call")" | tail -n 1)
+		echo "| ${nd%%|*} ${call%%(*} (0 GiB, Node's floor) | $(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1048576 }') | $a | | | |"
+		echo "0 ${nd%%|*} ${call%%(*}|$a $a" >>"$DATA/runtimes.dat"
+	done
+done
 for g in $SIZES; do
 	if ! fits "$((g + 1))"; then echo "| (all runtimes at $g GiB) | skipped: not enough free memory | | | | |"; continue; fi
 	bytes=$((g << 30))
-	rss_js="require('fs').readFileSync('/proc/self/status', 'utf8').match(/VmRSS:\s*(\d+)/)[1]"
-	for call in "spawnSync('/bin/true')" "execSync('/bin/true')"; do
-		bench "node ${call%%(*} ($g GiB)" node -e "
-const b = []; for (let i = 0; i < $g; i++) b.push(Buffer.alloc(1 << 30, 1));
-const cp = require('child_process'); cp.$call; const t = process.hrtime.bigint();
-for (let i = 0; i < $COUNT; i++) cp.$call;
-console.log(Number(process.hrtime.bigint() - t) / 1e6 / $COUNT, $rss_js);"
+	for nd in "${nodes[@]}"; do
+		for call in "${NODE_CALLS[@]}"; do
+			bench "${nd%%|*} ${call%%(*} ($g GiB)" "${nd#*|}" -e "$(node_js "$g" "$call")"
+		done
 	done
 	bench "ruby system ($g GiB)" ruby -e "
 s = 'x' * $bytes; system('/bin/true'); t = Process.clock_gettime(Process::CLOCK_MONOTONIC)
@@ -146,9 +166,10 @@ uvloop.install(); asyncio.run(main())"
 	bench "python $(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])') subprocess.run, vfork ($g GiB)" /usr/bin/python3 -c "$py_run"
 done
 echo
-echo "Node 20's spawns (libuv 1.46) and Java's FORK mode are declined: their children assign"
-echo "environ, which every thread reads, and both runtimes always run other threads"
-echo "(docs/sites.md); their forks stay real, \"declined: threads\" above."
+echo "Node's spawns are rerouted: libuv's child is given a copy of its options without env, so"
+echo "it never writes environ (shim/rt_libuv.c). Java's FORK mode is declined: its child assigns"
+echo "environ, which every thread reads, and the JVM always runs other threads (docs/sites.md);"
+echo "its forks stay real, \"declined: threads\" above."
 echo
 echo "uvloop's spawns are declined too: uvloop does part of every child's work in a fork"
 echo "handler (PyOS_AfterFork_Child, preexec_fn, closing its error pipe), which a rerouted"
@@ -170,6 +191,23 @@ for t in "ruby system:100" "perl system:100" "python 3.9 subprocess.run:50"; do
 	read -r a b <<<"${line#*|}"
 	x=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.0f", a / b }')
 	verdict "$(awk -v x="$x" -v w="$want" 'BEGIN { print (x >= w) }')" "$r at $big GiB: ${x}x faster with the shim (target >= ${want}x)"
+done
+# Node: with the shim, a spawn from a Node holding G GiB costs at most
+# 1.2x the same Node's spawn holding nothing without it (its floor,
+# measured above in this run): the parent's size no longer matters
+for nd in "${nodes[@]}"; do
+	for call in "${NODE_CALLS[@]}"; do
+		r="${nd%%|*} ${call%%(*}"
+		floor=$(grep -F "0 $r|" "$DATA/runtimes.dat" | head -n 1 | sed 's/.*|\([^ ]*\) .*/\1/')
+		[ -n "$floor" ] || continue
+		for g in $SIZES; do
+			line=$(grep -F "$g $r ($g GiB)|" "$DATA/runtimes.dat" || true)
+			[ -n "$line" ] || { verdict 0 "$r at $g GiB: not run"; continue; }
+			read -r a b <<<"${line#*|}"
+			x=$(awk -v b="$b" -v f="$floor" 'BEGIN { printf "%.2f", b / f }')
+			verdict "$(awk -v x="$x" 'BEGIN { print (x <= 1.2) }')" "$r at $g GiB with the shim: $(printf '%.2f' "$b") ms, ${x}x its floor at 0 GiB without ($floor ms; target <= 1.2x); ${a} ms without"
+		done
+	done
 done
 line=$(grep "^$big python uvloop" "$DATA/runtimes.dat" || true)
 if [ -n "$line" ]; then

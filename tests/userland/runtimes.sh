@@ -52,12 +52,14 @@ row() {
 		if (n >= best) { best = n; l = $0 } } END { print l }' "$log" 2>/dev/null)
 	s() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$line"; }
 	local rer=$(s fork_rerouted) real=$(s fork_real) thr=$(s fallback_threads) pol=$(s fallback_policy)
-	local atf=$(s fallback_atfork) unread=$(s fallback_unread)
+	local atf=$(s fallback_atfork) unread=$(s fallback_unread) und=$(s fallback_undecoded)
 	local did
 	if [ -z "$line" ]; then
 		did="nothing to reroute: it already spawns without copying"
 	elif [ "${rer:-0}" -gt 0 ] && [ "${real:-0}" = 0 ]; then
 		did="rerouted $rer of $rer"
+	elif [ "${und:-0}" -gt 0 ] && [ "${rer:-0}" = 0 ]; then
+		did="NOT REROUTED: libuv's child code not of a shape read, and it has threads (fallback_undecoded=$und)"
 	elif [ "${thr:-0}" -gt 0 ] && [ "${rer:-0}" = 0 ]; then
 		did="declined: its child assigns environ and it has threads (fallback_threads=$thr)"
 	elif [ "${atf:-0}" -gt 0 ] && [ "${rer:-0}" = 0 ]; then
