@@ -123,6 +123,8 @@ resolve:printed kept:set-at-exit
 code_x86_64:seen kept:only-during-a-rebuild
 code_x86_64:todo kept:only-during-a-rebuild
 code_x86_64:access kept:only-during-a-rebuild
+code_x86_64:ends kept:only-during-a-rebuild
+code_x86_64:noreturn_names kept:constant
 rt_libuv:seen renewed:forget-hook,if-a-rebuild-was-torn
 rt_libuv:next_slot renewed:forget-hook
 rt_libuv:registrars kept:constant
