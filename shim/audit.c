@@ -119,7 +119,7 @@ pid_t shim_audit_fork(const struct shim_walk *wp, enum shim_reason why, uintptr_
 	int n = shim_backtrace_from(ret, pc, FRAMES);
 	struct shim_walk w = *wp;
 	if (why == R_COUNT && w.decline_threaded && shim_threads() != 1)
-		why = R_THREADS;
+		why = w.verdict == WALK_SITE && (w.site.flags & SITE_UNDECODED) ? R_UNDECODED : R_THREADS;
 	struct slot *s = NULL;
 	int ci = -1;
 	if (!__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE)) {

@@ -63,6 +63,11 @@ if have node; then
 		check "node: libuv spawns with posix_spawn: already cheap" has "already cheap: libc runs posix_spawn() without copying"
 	fi
 fi
+# a libuv whose child code is not of the shape read (tests/concurrency.sh)
+if [ -e "$B/tests/plugins/libuv_shape1.so" ]; then
+	audit "$P/uv_shapes" "$B/tests/plugins/libuv_shape1.so" 2
+	check "libuv of another shape: named, declined as undecoded" has "declined at site uv_spawn: its child may assign environ, its code is not of a shape read (libuv)"
+fi
 if have java && have javac; then
 	printf 'public class P { public static void main(String[] a) throws Exception { for (int i = 0; i < 3; i++) new ProcessBuilder("/bin/true").start().waitFor(); } }\n' > "$T/P.java"
 	javac -d "$T" "$T/P.java"
