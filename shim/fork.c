@@ -99,8 +99,9 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 	size_t shadow = shim_asan_shadow_size(lo, top); /* 0 without ASan */
 	size_t extra = 0;
 #ifdef SHIM_RESUME_REGS
+	size_t resume_at = (cap + shadow + 15) & ~(size_t)15; /* ASan's shadow has any length */
 	bool swap = w->verdict == WALK_SITE && (w->site.flags & SITE_SWAP_ENV);
-	extra = swap ? sizeof(struct shim_resume) + SHIM_SWAP_MAX : 0;
+	extra = swap ? resume_at - (cap + shadow) + sizeof(struct shim_resume) + SHIM_SWAP_MAX : 0;
 #endif
 	void *save = mmap(NULL, cap + shadow + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (save == MAP_FAILED) {
@@ -133,7 +134,7 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 	 * the exec takes the env the child no longer stores */
 	struct shim_resume *resume = NULL;
 	if (swap) {
-		resume = (struct shim_resume *)((char *)save + cap + shadow);
+		resume = (struct shim_resume *)((char *)save + resume_at);
 		unsigned char *copy = (unsigned char *)(resume + 1);
 		memcpy(copy, w->swap, sizeof w->swap);
 		*resume = w->resume;
