@@ -337,3 +337,29 @@ bool shim_object_among(const struct shim_object *o, const char *prefix, uintptr_
 	}
 	return below && below_ours && above != UINTPTR_MAX && above_ours;
 }
+
+/* The object's GNU build-id (a hash of its contents, PT_NOTE), or false */
+bool shim_object_build_id(const struct shim_object *o, const unsigned char **id, size_t *len)
+{
+	const struct dl_phdr_info *info = o->info;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+			const unsigned char *name = p + sizeof *n;
+			const unsigned char *desc = name + ((n->n_namesz + 3) & ~3u);
+			if (desc + n->n_descsz > end)
+				break;
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && !memcmp(name, "GNU", 4) && n->n_descsz) {
+				*id = desc;
+				*len = n->n_descsz;
+				return true;
+			}
+			p = desc + ((n->n_descsz + 3) & ~3u);
+		}
+	}
+	return false;
+}

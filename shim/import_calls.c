@@ -134,8 +134,11 @@ bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t
  * shim_import_calls, and the calls of any function of the object that
  * ends in a jump to it (glibc's pthread_atfork, linked in from
  * libc_nonshared.a, is a jump to __register_atfork): -1 when such a
- * function's start is unknown, or more than `max` calls. One pass over
- * the code for the jumps, one for the calls. */
+ * function's start is unknown, when it is tail-called, when the slot is
+ * loaded or one of those addresses taken (a call through a pointer), or
+ * more than `max` calls. Byte patterns, not decoded instructions: a
+ * chance match errs towards -1. One pass over the code for the PLT
+ * entries, one for the jumps, one for the calls. */
 int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
 {
 	const struct dl_phdr_info *info = o->info;
@@ -154,10 +157,13 @@ int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t
 				continue;
 			const unsigned char *b = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
 			size_t len = ph->p_filesz;
-			for (size_t k = 0; k + 6 <= len; k++) {
+			/* to the segment's very end: a tail jump (5 bytes) can be
+			 * its last instruction (node's pthread_atfork is) */
+			for (size_t k = 0; k + 5 <= len; k++) {
 				uintptr_t at = (uintptr_t)(b + k);
+				bool six = k + 6 <= len;
 				if (pass == 0) { /* the PLT entries: jmp *slot(%rip) */
-					if (b[k] == 0xff && b[k + 1] == 0x25 && at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2) == slot) {
+					if (six && b[k] == 0xff && b[k + 1] == 0x25 && at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2) == slot) {
 						size_t s = k;
 						if (s >= 1 && b[s - 1] == 0xf2)
 							s--;
@@ -169,7 +175,18 @@ int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t
 					}
 					continue;
 				}
-				if (b[k] != 0xe8 && b[k] != 0xe9 && !(b[k] == 0xff && b[k + 1] == 0x15))
+				/* the slot loaded, or the address of an entry or of a
+				 * function that jumps to it taken (mov/lea rip-relative):
+				 * a call through a pointer, not followed */
+				if (pass == 2 && six && (b[k] == 0x8b || b[k] == 0x8d) && (b[k + 1] & 0xc7) == 0x05) {
+					uintptr_t ref = at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2);
+					if (ref == slot)
+						return -1;
+					for (int t = 0; t < nto; t++)
+						if (ref == to[t])
+							return -1;
+				}
+				if (b[k] != 0xe8 && b[k] != 0xe9 && !(six && b[k] == 0xff && b[k + 1] == 0x15))
 					continue;
 				uintptr_t dest = b[k] == 0xff ? 0 : at + 5 + (uintptr_t)(intptr_t)rel32(b + k + 1);
 				bool hit = b[k] == 0xff ? at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2) == slot : false;

@@ -100,24 +100,67 @@ static bool string_ok(const char *s, bool eq)
 	return false;
 }
 
-/* A NULL-terminated array of strings, at most `max` of them */
-static bool strings_ok(char *const *v, size_t max, bool eq, size_t *count)
+/* Up to 64 strings at once, their first bytes each (to the end of the
+ * page at most, as process_vm_readv does not split an element): one
+ * system call for most environments' strings; a string longer than
+ * that, or one whose read failed, is read alone. */
+#include <sys/uio.h>
+#include <unistd.h>
+#define HEAD 64
+static bool batch_ok(char *const *v, size_t n, bool eq)
 {
-	char *chunk[64];
+	char head[64][HEAD];
+	struct iovec local[64], remote[64];
+	for (size_t k = 0; k < n; k++) {
+		uintptr_t a = (uintptr_t)v[k];
+		size_t len = 4096 - (a & 4095);
+		len = len < HEAD ? len : HEAD;
+		local[k] = (struct iovec){ head[k], len };
+		remote[k] = (struct iovec){ v[k], len };
+	}
+	ssize_t got = process_vm_readv(getpid(), local, n, remote, n, 0);
+	size_t done = got > 0 ? (size_t)got : 0;
+	for (size_t k = 0; k < n; k++) {
+		size_t len = local[k].iov_len;
+		const char *nul = len <= done ? memchr(head[k], '\0', len) : NULL;
+		done = len <= done ? done - len : 0;
+		if (!nul) {
+			if (!string_ok(v[k], eq))
+				return false;
+		} else if (eq && (nul == head[k] || !memchr(head[k] + 1, '=', (size_t)(nul - head[k]) - 1))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A NULL-terminated array of strings, at most `max` of them, of which
+ * the first `strings` are read (a string costs the kernel a page lookup:
+ * 60,000 variables would cost 60 ms per spawn; the kernel's exec checks
+ * the rest) */
+static bool strings_ok(char *const *v, size_t max, size_t strings, bool eq, size_t *count)
+{
+	char *chunk[512];
 	for (size_t i = 0; i < max;) {
-		size_t n = 64;
+		size_t n = 512;
 		uintptr_t a = (uintptr_t)(v + i), page_end = (a | 4095) + 1;
 		if ((page_end - a) / sizeof *chunk < n)
 			n = (page_end - a) / sizeof *chunk;
-		if (!shim_read_memory(chunk, v + i, n * sizeof *chunk))
+		if (!n || !shim_read_memory(chunk, v + i, n * sizeof *chunk))
 			return false;
-		for (size_t k = 0; k < n; k++) {
-			if (!chunk[k]) {
-				*count = i + k;
-				return true;
-			}
-			if (!string_ok(chunk[k], eq))
+		size_t m = 0;
+		while (m < n && chunk[m])
+			m++;
+		for (size_t k = 0; k < m && i + k < strings; k += 64) {
+			size_t b = m - k < 64 ? m - k : 64;
+			if (i + k + b > strings)
+				b = strings - (i + k);
+			if (!batch_ok(chunk + k, b, eq))
 				return false;
+		}
+		if (m < n) {
+			*count = i + m;
+			return true;
 		}
 		i += n;
 	}
@@ -130,8 +173,8 @@ static bool options_ok(const unsigned char *copy)
 	struct options op;
 	memcpy(&op, copy, sizeof op);
 	size_t n;
-	return op.file && string_ok(op.file, false) && op.args && strings_ok(op.args, 65536, false, &n) && n > 0 &&
-	       (!op.env || strings_ok(op.env, MAX_ENV, true, &n)) && (!op.cwd || string_ok(op.cwd, false)) &&
+	return op.file && string_ok(op.file, false) && op.args && strings_ok(op.args, 65536, 512, false, &n) && n > 0 &&
+	       (!op.env || strings_ok(op.env, MAX_ENV, 512, true, &n)) && (!op.cwd || string_ok(op.cwd, false)) &&
 	       !(op.flags & ~FLAGS_KNOWN) && op.stdio_count >= 0 && op.stdio_count <= MAX_STDIO;
 }
 
@@ -144,7 +187,9 @@ static bool handlers_libuv_only(const struct shim_object *o)
 	for (size_t r = 0; r < sizeof registrars / sizeof *registrars; r++) {
 		uintptr_t calls[8];
 		int n = shim_import_callers(o, registrars[r], calls, 8);
-		if (n < 0)
+		/* unknown, or named by the object and called from nowhere seen
+		 * (through a pointer): not known to be libuv's */
+		if (n < 0 || (n == 0 && shim_object_references(o, registrars[r])))
 			return false;
 		for (int i = 0; i < n; i++)
 			if (!shim_object_among(o, "uv_", calls[i]))
@@ -153,11 +198,16 @@ static bool handlers_libuv_only(const struct shim_object *o)
 	return true;
 }
 
-/* What was found per object: megabytes of code are scanned once, not
- * at every change of the loaded set; a hit is decoded again. Written
- * only while the table is rebuilt. */
+/* The fork-handler verdict per object: megabytes of code are scanned
+ * once, not at every change of the loaded set. Known by the object's
+ * build-id as well as its place: another object loaded where one was
+ * unloaded, of the same size, is not the same code. An object without a
+ * build-id is scanned at every rebuild. Written only while the table is
+ * rebuilt. */
 static struct {
 	uintptr_t base, text_end;
+	unsigned char id[32];
+	size_t id_len;
 	bool handlers_ours;
 } seen[2];
 static unsigned next_slot;
@@ -174,13 +224,20 @@ static void find(const struct shim_object *o)
 	size_t size;
 	if (!shim_object_sym(o, "uv_spawn", &start, &size))
 		return;
+	const unsigned char *id = NULL;
+	size_t id_len = 0;
+	bool has_id = shim_object_build_id(o, &id, &id_len) && id_len <= sizeof seen[0].id;
 	int k = 0;
-	while (k < 2 && !(seen[k].base == o->info->dlpi_addr && seen[k].text_end == o->text_end))
+	while (k < 2 && !(has_id && seen[k].base == o->info->dlpi_addr && seen[k].text_end == o->text_end &&
+			  seen[k].id_len == id_len && !memcmp(seen[k].id, id, id_len)))
 		k++;
 	if (k == 2) {
 		k = (int)(next_slot++ % 2);
 		seen[k].base = o->info->dlpi_addr;
 		seen[k].text_end = o->text_end;
+		seen[k].id_len = has_id ? id_len : 0;
+		if (has_id)
+			memcpy(seen[k].id, id, id_len);
 		seen[k].handlers_ours = handlers_libuv_only(o);
 	}
 	unsigned flags = seen[k].handlers_ours ? SITE_ATFORK_READ : 0;
@@ -190,8 +247,8 @@ static void find(const struct shim_object *o)
 	for (int i = 0; i < n; i++) {
 		if (forks[i] < start || forks[i] >= start + size)
 			continue;
-		int reg = shim_code_env_load(o, forks[i], o->text_start, o->text_end, offsetof(struct options, env),
-					     sizeof(struct options), &stop);
+		int reg = shim_code_env_load(o, forks[i], o->text_start, o->text_end, start, start + size,
+					     offsetof(struct options, env), sizeof(struct options), &stop);
 		if (reg < 0) {
 			other++;
 			continue;
