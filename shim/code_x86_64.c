@@ -50,6 +50,7 @@ struct insn {
 			       memory operand's base) */
 	bool flags;         /* sets the flags */
 	bool rex_w;
+	int width;          /* bytes of a memory operand, at most */
 	unsigned char op, op2;
 	bool modrm, mem, rip;
 	int mod, reg, rm;   /* with REX's bits; rm is a register when mod 3 */
@@ -96,7 +97,8 @@ static int decode(const unsigned char *p, struct insn *in)
 	in->rex_w = rex & 8;
 	unsigned char op = in->op = *q++;
 	int imm = 0; /* immediate bytes */
-	int z = opsize ? 2 : 4;
+	int z = opsize && !in->rex_w ? 2 : 4; /* REX.W wins over 66 */
+	bool byte_op = false; /* 8-bit registers: without REX, 4-7 are ah ch dh bh */
 	enum { D_NONE, D_REG, D_RM, D_BOTH } dst = D_NONE;
 	bool ext = false; /* the ModRM reg field extends the opcode */
 	bool sse = false; /* reg and rm name xmm registers */
@@ -140,6 +142,8 @@ static int decode(const unsigned char *p, struct insn *in)
 		} else if (o2 >= 0x40 && o2 <= 0x4f) { /* cmovcc */
 			dst = D_REG;
 		} else if (o2 >= 0x80 && o2 <= 0x8f) { /* jcc rel32 */
+			if (opsize)
+				return 0; /* rel16 on some processors */
 			in->modrm = false;
 			in->flow = F_JCC;
 			in->cc = o2 & 0xf;
@@ -148,6 +152,7 @@ static int decode(const unsigned char *p, struct insn *in)
 		} else if (o2 >= 0x90 && o2 <= 0x9f) { /* setcc */
 			ext = true;
 			dst = D_RM;
+			byte_op = true;
 		} else if (o2 == 0xa2) { /* cpuid */
 			in->modrm = false;
 			extra = BIT(RAX) | BIT(RBX) | BIT(RCX) | BIT(RDX);
@@ -164,17 +169,22 @@ static int decode(const unsigned char *p, struct insn *in)
 			   o2 == 0xbd || o2 == 0xb8) {
 			dst = D_REG;
 			in->flags = true;
+			byte_op = o2 == 0xb6 || o2 == 0xbe; /* the source */
 		} else if (o2 == 0xb0 || o2 == 0xb1) { /* cmpxchg */
+			byte_op = o2 == 0xb0;
 			dst = D_RM;
 			extra = BIT(RAX);
 			in->flags = true;
 		} else if (o2 == 0xc0 || o2 == 0xc1) { /* xadd */
+			byte_op = o2 == 0xc0;
 			dst = D_BOTH;
 			in->flags = true;
-		} else if (o2 == 0xba) {
+		} else if (o2 == 0xba) { /* bt /4; bts btr btc /5-/7 write */
 			ext = true;
 			imm = 1;
 			in->flags = true;
+			if (((q[0] >> 3) & 7) >= 5)
+				dst = D_RM;
 		} else if (o2 >= 0xc8 && o2 <= 0xcf) { /* bswap */
 			in->modrm = false;
 			emb = (o2 & 7) | (rex & 1 ? 8 : 0);
@@ -184,6 +194,7 @@ static int decode(const unsigned char *p, struct insn *in)
 		}
 	} else if (op < 0x40 && (op & 7) < 6) { /* add or adc sbb and sub xor cmp */
 		bool cmp = (op >> 3) == 7;
+		byte_op = (op & 1) == 0;
 		in->flags = true;
 		switch (op & 7) {
 		case 0: case 1: in->modrm = true; dst = cmp ? D_NONE : D_RM; break;
@@ -200,7 +211,7 @@ static int decode(const unsigned char *p, struct insn *in)
 		in->modrm = true;
 		dst = D_REG;
 	} else if (op == 0x68 || op == 0x6a) {
-		imm = op == 0x68 ? 4 : 1;
+		imm = op == 0x68 ? z : 1;
 	} else if (op == 0x69 || op == 0x6b) {
 		in->modrm = true;
 		dst = D_REG;
@@ -212,6 +223,7 @@ static int decode(const unsigned char *p, struct insn *in)
 		in->target = (uintptr_t)(q + 1) + (int8_t)*q;
 		q++;
 	} else if (op == 0x80 || op == 0x81 || op == 0x83) {
+		byte_op = op == 0x80;
 		in->modrm = true;
 		ext = true;
 		imm = op == 0x81 ? z : 1;
@@ -220,16 +232,22 @@ static int decode(const unsigned char *p, struct insn *in)
 	} else if (op == 0x84 || op == 0x85) {
 		in->modrm = true;
 		in->flags = true;
+		byte_op = op == 0x84;
 	} else if (op == 0x86 || op == 0x87) {
 		in->modrm = true;
 		dst = D_BOTH;
+		byte_op = op == 0x86;
 	} else if (op == 0x88 || op == 0x89) {
 		in->modrm = true;
 		dst = D_RM;
+		byte_op = op == 0x88;
 	} else if (op == 0x8a || op == 0x8b || op == 0x8d) {
+		byte_op = op == 0x8a;
 		in->modrm = true;
 		dst = D_REG;
 	} else if (op == 0x8f) {
+		if ((q[0] >> 3) & 7)
+			return 0; /* XOP */
 		in->modrm = true;
 		ext = true;
 		dst = D_RM;
@@ -248,9 +266,11 @@ static int decode(const unsigned char *p, struct insn *in)
 		in->flags = true;
 		in->uses |= BIT(RAX);
 	} else if (op >= 0xb0 && op <= 0xbf) {
+		byte_op = op < 0xb8;
 		extra = BIT((op & 7) | (rex & 1 ? 8 : 0));
 		imm = op < 0xb8 ? 1 : (in->rex_w ? 8 : z);
 	} else if (op == 0xc0 || op == 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
+		byte_op = op == 0xc0 || op == 0xd0 || op == 0xd2;
 		in->modrm = true;
 		ext = true;
 		imm = op <= 0xc1 ? 1 : 0;
@@ -260,6 +280,7 @@ static int decode(const unsigned char *p, struct insn *in)
 		imm = op == 0xc2 ? 2 : 0;
 		in->flow = F_END;
 	} else if (op == 0xc6 || op == 0xc7) {
+		byte_op = op == 0xc6;
 		in->modrm = true;
 		ext = true;
 		if ((q[0] >> 3) & 7)
@@ -271,6 +292,8 @@ static int decode(const unsigned char *p, struct insn *in)
 	} else if (op == 0xcc || op == 0xf4) {
 		in->flow = F_END;
 	} else if (op == 0xe8 || op == 0xe9) {
+		if (opsize)
+			return 0; /* rel16 on some processors */
 		in->flow = op == 0xe8 ? F_CALL : F_JMP;
 		in->target = (uintptr_t)(q + 4) + s32(q);
 		q += 4;
@@ -279,6 +302,7 @@ static int decode(const unsigned char *p, struct insn *in)
 		in->target = (uintptr_t)(q + 1) + (int8_t)*q;
 		q++;
 	} else if (op == 0xf6 || op == 0xf7) {
+		byte_op = op == 0xf6;
 		in->modrm = true;
 		ext = true;
 		int r = (q[0] >> 3) & 7;
@@ -290,6 +314,7 @@ static int decode(const unsigned char *p, struct insn *in)
 		else
 			extra = BIT(RAX) | (op == 0xf7 ? BIT(RDX) : 0);
 	} else if (op == 0xfe || op == 0xff) {
+		byte_op = op == 0xfe;
 		in->modrm = true;
 		ext = true;
 		int r = (q[0] >> 3) & 7;
@@ -361,6 +386,15 @@ static int decode(const unsigned char *p, struct insn *in)
 		in->writes |= BIT(in->rm);
 	if (sse && dst == D_REG)
 		in->writes |= BIT(in->reg);
+	/* without REX an 8-bit register 4-7 is ah, ch, dh or bh: counted as
+	 * both (a register read or written as rsp..rdi is also rax..rbx) */
+	if (byte_op && !rex) {
+		in->writes |= (in->writes >> 4) & 0xf;
+		in->uses |= (in->uses >> 4) & 0xf;
+	}
+	/* a memory operand's width, at most: byte and word operands count
+	 * as 4, SSE's as 16 */
+	in->width = sse ? 16 : in->rex_w ? 8 : 4;
 	if (in->flow == F_CALL) /* the callee may change the caller-saved */
 		in->writes |= ~CALLEE_SAVED & 0xffff;
 	return in->len;
@@ -439,9 +473,10 @@ static uintptr_t child_entry(uintptr_t pc, uintptr_t lo, uintptr_t hi, unsigned 
 }
 
 /* At p: `test %rA,%rA; je`, then a store of rA to environ; *after and
- * *skip: where the child goes on, past the store and from the je. */
+ * *skip: where the child goes on, past the store and from the je; *ref:
+ * the rel32 that names environ or its GOT slot. */
 static bool stores_environ(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int a, uintptr_t *after,
-			   uintptr_t *skip)
+			   uintptr_t *skip, uintptr_t *ref)
 {
 	struct insn in;
 	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in) || in.op != 0x85 || !in.rex_w ||
@@ -456,6 +491,7 @@ static bool stores_environ(const struct shim_object *o, uintptr_t pc, uintptr_t 
 		return false;
 	uintptr_t at = pc + (uintptr_t)in.len + (uintptr_t)(intptr_t)in.disp;
 	*after = pc + (uintptr_t)in.len;
+	*ref = *after - 4; /* its rel32: nothing follows it in a mov */
 	if (in.op == 0x89 && in.reg == a) /* mov %rA,environ(%rip) */
 		return at == (uintptr_t)&environ;
 	if (in.op != 0x8b || in.reg == a || !shim_object_mapped(o, at, sizeof(uintptr_t)) ||
@@ -508,11 +544,33 @@ static int dwarf(int r)
 	return map[r];
 }
 
-#define MAX_VISITS 2048
+/* Does the instruction at pc, of length len, name environ: the word
+ * itself rip-relative, or the GOT slot the loader bound to it? */
+static bool names_environ(const struct insn *in, uintptr_t pc, uintptr_t env_slot)
+{
+	if (!in->rip)
+		return false;
+	/* rip-relative: from the end of the instruction */
+	uintptr_t at = pc + (uintptr_t)in->len + (uintptr_t)(intptr_t)in->disp;
+	return at == (uintptr_t)&environ || (env_slot && at == env_slot);
+}
+
+/* Is the code at t a PLT entry (a jump through a slot)? */
+static bool plt_entry(const unsigned char *t)
+{
+	if (!memcmp(t, "\xf3\x0f\x1e\xfa", 4))
+		t += 4;
+	if (t[0] == 0xf2)
+		t++;
+	return t[0] == 0xff && t[1] == 0x25;
+}
+
+#define MAX_VISITS 4096
 #define MAX_ACCESS 64
+#define MAX_TODO 512
 
 int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo, uintptr_t hi,
-		       int32_t off, int32_t size, uintptr_t *stop)
+		       uintptr_t fn, uintptr_t fn_end, int32_t off, int32_t size, uintptr_t *stop)
 {
 	unsigned written = 0, used = 0;
 	*stop = call;
@@ -520,16 +578,24 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 	uintptr_t start = child_entry(call + (c[0] == 0xe8 ? 5 : 6), lo, hi, &written, &used);
 	if (!start)
 		return -1;
-	/* visited code, and the work list; static: only while the table
-	 * is rebuilt, under its lock */
-	static uintptr_t seen[MAX_VISITS], todo[256], ends[NNORETURN];
+	/* visited code and the work list, each item the child's own path
+	 * (0) or a function of the object it calls (1); static: only while
+	 * the table is rebuilt, under its lock */
+	static uintptr_t seen[MAX_VISITS], todo[MAX_TODO], ends[NNORETURN], shape_refs[8];
+	static unsigned char todo_callee[MAX_TODO];
+	static struct { int base; int32_t disp, width; } access[MAX_ACCESS];
 	for (size_t i = 0; i < NNORETURN; i++)
 		ends[i] = shim_import_slot(o, noreturn_names[i]);
-	static struct { int base; int32_t disp; } access[MAX_ACCESS];
-	int nseen = 0, ntodo = 0, naccess = 0, x = -1;
-	todo[ntodo++] = start;
+	uintptr_t env_slot = shim_import_slot(o, "environ");
+	if (!env_slot)
+		env_slot = shim_import_slot(o, "__environ");
+	int nseen = 0, ntodo = 0, naccess = 0, nshape = 0, x = -1;
+	todo[ntodo] = start;
+	todo_callee[ntodo++] = 0;
 	while (ntodo) {
-		uintptr_t pc = todo[--ntodo];
+		ntodo--;
+		uintptr_t pc = todo[ntodo];
+		bool callee = todo_callee[ntodo];
 		for (;;) {
 			bool again = false;
 			for (int i = 0; i < nseen && !again; i++)
@@ -546,57 +612,97 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 			 * the je and the store are not read as the path (they
 			 * are the shape); what follows both ways is, by the same
 			 * rules: libuv's exec must not read env again */
-			uintptr_t after, skip;
-			if (in.op == 0x8b && in.rex_w && in.mem && !in.rip && in.base >= 0 && in.index < 0 &&
+			uintptr_t after, skip, ref;
+			if (!callee && in.op == 0x8b && in.rex_w && in.mem && !in.rip && in.base >= 0 && in.index < 0 &&
 			    in.disp == off && (CALLEE_SAVED & BIT(in.base)) && in.reg != in.base &&
-			    stores_environ(o, next, hi, in.reg, &after, &skip)) {
-				if ((x >= 0 && x != in.base) || ntodo == (int)(sizeof todo / sizeof *todo))
+			    stores_environ(o, next, hi, in.reg, &after, &skip, &ref)) {
+				if ((x >= 0 && x != in.base) || ntodo == MAX_TODO || nshape == 8)
 					return -1;
 				x = in.base;
-				todo[ntodo++] = skip;
+				shape_refs[nshape++] = ref;
+				todo[ntodo] = skip;
+				todo_callee[ntodo++] = 0;
 				pc = after;
 				continue;
 			}
-			written |= in.writes;
-			used |= in.uses;
-			if (in.mem && in.base >= 0 && (CALLEE_SAVED & BIT(in.base))) {
-				if (naccess == MAX_ACCESS)
-					return -1;
-				access[naccess].base = in.base;
-				access[naccess++].disp = in.disp;
+			/* any other naming of environ on the child's paths, or in
+			 * a function they call: a write the proof does not see */
+			if (names_environ(&in, pc, env_slot))
+				return -1;
+			if (!callee) {
+				written |= in.writes;
+				used |= in.uses;
+				if (in.mem && in.base >= 0 && (CALLEE_SAVED & BIT(in.base))) {
+					if (naccess == MAX_ACCESS)
+						return -1;
+					access[naccess].base = in.base;
+					access[naccess].disp = in.disp;
+					access[naccess++].width = in.width;
+				}
 			}
 			if (in.flow == F_END || (in.flow == F_CALL && calls_slot((const unsigned char *)pc, lo, hi, ends)))
 				break;
 			if (in.flow == F_JMP) {
+				/* a jump to a PLT entry: a tail call into another
+				 * object, which returns to the caller's caller */
+				if (in.target >= lo && in.target + 16 <= hi && plt_entry((const unsigned char *)in.target))
+					break;
 				pc = in.target;
 				continue;
 			}
-			if (in.flow == F_JCC) {
-				if (ntodo == (int)(sizeof todo / sizeof *todo))
+			/* a function of this object the child calls: read for
+			 * environ too. Calls into other objects (libc, whose
+			 * setenv family the guard keeps in the child) and through
+			 * pointers (libuv's allocator) are not read: trusted not
+			 * to assign environ, and if one did, the parent would see
+			 * it after the child and decline from then on (fork.c) */
+			bool follow = in.flow == F_CALL && in.target >= lo && in.target + 16 <= hi &&
+				      !plt_entry((const unsigned char *)in.target);
+			if (in.flow == F_JCC || follow) {
+				if (ntodo == MAX_TODO)
 					return -1;
-				todo[ntodo++] = in.target;
+				todo[ntodo] = in.target;
+				todo_callee[ntodo++] = callee || follow;
 			}
 			pc = next;
 		}
 	}
-	*stop = 0; /* the path was read; what it does with rX is not the shape */
+	*stop = 0; /* the paths were read; what they do with rX is not the shape */
 	if (x < 0 || (written & BIT(x)) || (used & BIT(x)))
 		return -1;
 	/* what else of the struct the child reads, it reads from the copy:
 	 * within it, and never the env word */
-	for (int i = 0; i < naccess; i++)
-		if (access[i].base == x && (access[i].disp < 0 || access[i].disp > size - 1 ||
-					    (access[i].disp > off - 8 && access[i].disp < off + 8)))
+	for (int i = 0; i < naccess; i++) {
+		int32_t d = access[i].disp, w = access[i].width;
+		if (access[i].base == x && (d < 0 || d + w > size || (d + w > off && d < off + 8)))
 			return -1;
+	}
+	/* uv_spawn names environ nowhere but in the stores read: no address
+	 * of it kept from before the fork. Byte patterns: every rel32 that
+	 * would point at it after an immediate of 0, 1, 2 or 4 bytes. */
+	for (uintptr_t k = fn; k + 4 <= fn_end; k++) {
+		int32_t rel = s32((const unsigned char *)k);
+		static const int tails[] = { 0, 1, 2, 4 };
+		for (int t = 0; t < 4; t++) {
+			uintptr_t at = k + 4 + (uintptr_t)tails[t] + (uintptr_t)(intptr_t)rel;
+			if (at != (uintptr_t)&environ && (!env_slot || at != env_slot))
+				continue;
+			bool ours = false;
+			for (int m = 0; m < nshape && !ours; m++)
+				ours = shape_refs[m] == k;
+			if (!ours)
+				return -1;
+		}
+	}
 	return dwarf(x);
 }
 
 #else
 
 int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo, uintptr_t hi,
-		       int32_t off, int32_t size, uintptr_t *stop)
+		       uintptr_t fn, uintptr_t fn_end, int32_t off, int32_t size, uintptr_t *stop)
 {
-	(void)o, (void)call, (void)lo, (void)hi, (void)off, (void)size;
+	(void)o, (void)call, (void)lo, (void)hi, (void)fn, (void)fn_end, (void)off, (void)size;
 	*stop = call;
 	return -1;
 }

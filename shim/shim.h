@@ -413,13 +413,15 @@ bool shim_object_is(const struct shim_object *o, const char *name, bool prefix);
 bool shim_read_memory(void *to, const void *from, size_t n);
 bool shim_object_mapped(const struct shim_object *o, uintptr_t a, size_t len);
 bool shim_object_among(const struct shim_object *o, const char *prefix, uintptr_t a);
+bool shim_object_build_id(const struct shim_object *o, const unsigned char **id, size_t *len);
 /* code_<arch>.c: the callee-saved register (DWARF number) through which
  * the child of the fork call at `call` loads the env it stores to
- * environ, at `off` in a struct of `size` bytes, proved as code_x86_64.c
+ * environ, at `off` in a struct of `size` bytes, the call in the function
+ * [fn, fn_end), proved as code_x86_64.c
  * says; -1: no proof, *stop the instruction where reading stopped (0:
  * the paths were read, and do more with the register than that) */
 int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo, uintptr_t hi,
-		       int32_t off, int32_t size, uintptr_t *stop);
+		       uintptr_t fn, uintptr_t fn_end, int32_t off, int32_t size, uintptr_t *stop);
 
 /* The loader's list lock (loader.c): found from inside dl_iterate_phdr
  * callbacks; in a copy that inherited it held, the loader is never

@@ -12,6 +12,15 @@
  *   4  the child's path goes through an indirect jump
  *   5  after the store the child reads options->env again (as an exec
  *      given it would)
+ *   6  the same with one 16-byte read at 0x10, across env
+ *   7  a write of r14 hidden behind a length the reader once got wrong
+ *      (66 with REX.W: a 4-byte immediate, not 2)
+ *   8  o in rbx, written through bh (8-bit register 7 without REX)
+ *   9  a second store to environ, of a copy of o in another register
+ *   10 r14 written with bts/btc and an immediate
+ * Each shape keeps o in r14, r12 and rbx, so that what the hidden writes
+ * put back is the same pointer: the children run right whatever the
+ * reader decides, and only its decision differs.
  * Only shape 0 may be proved; the others must stay declined while the
  * process has threads (fallback_undecoded), with the same results. */
 
@@ -30,7 +39,15 @@ uv_spawn:
 	pushq %r14
 	.cfi_adjust_cfa_offset 8
 	.cfi_rel_offset %r14, 0
+	pushq %r12
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r12, 0
+	pushq %rbx
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbx, 0
 	movq %rdx, %r14
+	movq %rdx, %r12
+	movq %rdx, %rbx
 	call fork@PLT
 	testl %eax, %eax
 	jne 9f			/* the parent */
@@ -46,8 +63,19 @@ uv_spawn:
 	leaq 1f(%rip), %rax
 	jmp *%rax
 1:
+#elif SHAPE == 7
+	.byte 0x66, 0x48, 0xc7, 0xc0, 0x00, 0x00, 0x3d, 0x00	/* mov $0x3d0000,%rax */
+	.byte 0x4d, 0x89, 0xe6					/* mov %r12,%r14 */
+#elif SHAPE == 10
+	btcq $6, %r14
+	btcq $6, %r14
 #endif
+#if SHAPE == 8
+	movb %bh, %bh
+	movq 0x18(%rbx), %rax
+#else
 	movq 0x18(%r14), %rax
+#endif
 	testq %rax, %rax
 	je 2f
 	movq environ@GOTPCREL(%rip), %rdx
@@ -55,13 +83,26 @@ uv_spawn:
 2:
 #if SHAPE == 5
 	movq 0x18(%r14), %rdx
+#elif SHAPE == 6
+	movdqu 0x10(%r14), %xmm0
+#elif SHAPE == 9
+	movq %r12, %rcx
+	movq 0x18(%rcx), %rax
+	movq environ@GOTPCREL(%rip), %rdx
+	movq %rax, (%rdx)
 #endif
 	movq 0x10(%r14), %rsi
 	movq 0x8(%r14), %rdi
 	call execvp@PLT
 	movl $127, %edi
 	call _exit@PLT
-9:	popq %r14
+9:	popq %rbx
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbx
+	popq %r12
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r12
+	popq %r14
 	.cfi_adjust_cfa_offset -8
 	.cfi_restore %r14
 	ret
