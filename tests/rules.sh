@@ -18,7 +18,7 @@ LOCKFREE="fork walk sites site_list elf env import_calls code_x86_64 audit_child
 ALLOW="_exit chdir close dup2 execve fchdir fcntl fstat getauxval geteuid getgid getpgid getpid
 	getrlimit getuid mmap munmap open prctl process_vm_readv read readlink sched_setparam
 	sched_setscheduler setpgid setsid sigaction signal stat syscall sysconf tcsetpgrp waitpid write
-	__errno_location memchr memcpy memmove mempcpy memset strchr strchrnul strcmp strlen strncmp strnlen
+	__errno_location memchr memcmp memcpy memmove mempcpy memset strchr strchrnul strcmp strlen strncmp strnlen
 	strrchr strstr strtoull sigdelset sigfillset sigismember sigorset _GLOBAL_OFFSET_TABLE_
 	__stack_chk_fail __xstat __fxstat __xstat64 __fxstat64"
 # (__xstat and __fxstat: stat and fstat before glibc 2.33, system calls too)
@@ -124,6 +124,8 @@ code_x86_64:seen kept:only-during-a-rebuild
 code_x86_64:todo kept:only-during-a-rebuild
 code_x86_64:access kept:only-during-a-rebuild
 code_x86_64:ends kept:only-during-a-rebuild
+code_x86_64:shape_refs kept:only-during-a-rebuild
+code_x86_64:todo_callee kept:only-during-a-rebuild
 code_x86_64:noreturn_names kept:constant
 rt_libuv:seen renewed:forget-hook,if-a-rebuild-was-torn
 rt_libuv:next_slot renewed:forget-hook
