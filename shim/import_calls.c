@@ -139,83 +139,128 @@ bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t
  * more than `max` calls. Byte patterns, not decoded instructions: a
  * chance match errs towards -1. One pass over the code for the PLT
  * entries, one for the jumps, one for the calls. */
+struct callers {
+	uintptr_t slot, to[8], *calls;
+	int nto, nplt, n, max;
+};
+
+/* One byte of code at b[k] (k + 5 <= len) in pass 0, 1 or 2: 0 to go
+ * on, -1 when the answer is unknown. */
+static int caller_at(struct callers *c, int pass, const unsigned char *b, size_t k, size_t len)
+{
+	uintptr_t at = (uintptr_t)(b + k);
+	bool six = k + 6 <= len;
+	if (pass == 0) { /* the PLT entries: jmp *slot(%rip) */
+		if (six && b[k + 1] == 0x25 && at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2) == c->slot) {
+			size_t s = k;
+			if (s >= 1 && b[s - 1] == 0xf2)
+				s--;
+			if (s >= 4 && !memcmp(b + s - 4, "\xf3\x0f\x1e\xfa", 4))
+				s -= 4;
+			if (c->nto == 4)
+				return -1;
+			c->to[c->nto++] = (uintptr_t)(b + s);
+		}
+		return 0;
+	}
+	/* the slot loaded, or the address of an entry or of a function
+	 * that jumps to it taken (mov/lea rip-relative): a call through a
+	 * pointer, not followed */
+	if (b[k] == 0x8b || b[k] == 0x8d) {
+		if (!six || (b[k + 1] & 0xc7) != 0x05)
+			return 0;
+		uintptr_t ref = at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2);
+		for (int t = 0; t < c->nto; t++)
+			if (ref == c->to[t])
+				return -1;
+		return ref == c->slot ? -1 : 0;
+	}
+	if (b[k] == 0xff && !(six && b[k + 1] == 0x15))
+		return 0;
+	uintptr_t dest = b[k] == 0xff ? 0 : at + 5 + (uintptr_t)(intptr_t)rel32(b + k + 1);
+	bool hit = b[k] == 0xff ? at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2) == c->slot : false;
+	for (int t = 0; t < c->nto && !hit; t++)
+		hit = dest == c->to[t];
+	if (!hit)
+		return 0;
+	if (pass == 1) { /* a tail jump to the entry: its function's calls count */
+		uintptr_t fn = shim_function_start(at);
+		if (!fn || c->nto == 8)
+			return -1;
+		c->to[c->nto++] = fn;
+		return 0;
+	}
+	if (b[k] == 0xe9) { /* pass 2: a tail call of a function that jumps to it: not followed */
+		for (int t = c->nplt; t < c->nto; t++)
+			if (dest == c->to[t])
+				return -1;
+		return 0;
+	}
+	if (c->n == c->max)
+		return -1;
+	c->calls[c->n++] = at;
+	return 0;
+}
+
+/* The calls that reach `name` in the object: those of
+ * shim_import_calls, and the calls of any function of the object that
+ * ends in a jump to it (glibc's pthread_atfork, linked in from
+ * libc_nonshared.a, is a jump to __register_atfork): -1 when such a
+ * function's start is unknown, when it is tail-called, when the slot is
+ * loaded or one of those addresses taken (a call through a pointer), or
+ * more than `max` calls. Byte patterns, not decoded instructions: a
+ * chance match errs towards -1. Pass 0 finds the PLT entries, pass 1 the
+ * functions that jump to them, pass 2 the calls; each looks only at the
+ * bytes that can start what it wants, found with memchr (nodejs.org's
+ * node has 28 MB of code: about 60 ms, once per process, at its first
+ * fork). */
 int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
 {
 	const struct dl_phdr_info *info = o->info;
-	uintptr_t slot = shim_import_slot(o, name);
-	if (!slot)
+	struct callers c = { .slot = shim_import_slot(o, name), .calls = calls, .max = max };
+	if (!c.slot)
 		return 0;
-	uintptr_t to[8];
-	int nto = 0, nplt = 0;
+	static const unsigned char firsts[3][5] = { { 0xff }, { 0xe9 }, { 0xe8, 0xe9, 0xff, 0x8b, 0x8d } };
+	static const int nfirsts[3] = { 1, 1, 5 };
 	for (int pass = 0; pass < 3; pass++) {
 		if (pass == 1)
-			nplt = nto;
-		int n = 0;
+			c.nplt = c.nto;
 		for (int i = 0; i < info->dlpi_phnum; i++) {
 			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 			if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || !(ph->p_flags & PF_R))
 				continue;
 			const unsigned char *b = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
 			size_t len = ph->p_filesz;
+			/* the PLT leads its segment (.plt, .plt.sec before .text),
+			 * or has one of its own (node): its first MiB. An entry
+			 * not found there finds no callers, which the caller takes
+			 * as unknown when the object names the function. */
+			if (pass == 0 && len > (1u << 20))
+				len = 1u << 20;
 			/* to the segment's very end: a tail jump (5 bytes) can be
 			 * its last instruction (node's pthread_atfork is) */
-			for (size_t k = 0; k + 5 <= len; k++) {
-				uintptr_t at = (uintptr_t)(b + k);
-				bool six = k + 6 <= len;
-				if (pass == 0) { /* the PLT entries: jmp *slot(%rip) */
-					if (six && b[k] == 0xff && b[k + 1] == 0x25 && at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2) == slot) {
-						size_t s = k;
-						if (s >= 1 && b[s - 1] == 0xf2)
-							s--;
-						if (s >= 4 && !memcmp(b + s - 4, "\xf3\x0f\x1e\xfa", 4))
-							s -= 4;
-						if (nto == 4)
-							return -1;
-						to[nto++] = (uintptr_t)(b + s);
-					}
-					continue;
-				}
-				/* the slot loaded, or the address of an entry or of a
-				 * function that jumps to it taken (mov/lea rip-relative):
-				 * a call through a pointer, not followed */
-				if (pass == 2 && six && (b[k] == 0x8b || b[k] == 0x8d) && (b[k + 1] & 0xc7) == 0x05) {
-					uintptr_t ref = at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2);
-					if (ref == slot)
+			for (int f = 0; f < nfirsts[pass]; f++)
+				for (const unsigned char *p = b; len >= 5 && (p = memchr(p, firsts[pass][f], len - 4 - (size_t)(p - b)));
+				     p++)
+					if (caller_at(&c, pass, b, (size_t)(p - b), len) < 0)
 						return -1;
-					for (int t = 0; t < nto; t++)
-						if (ref == to[t])
-							return -1;
-				}
-				if (b[k] != 0xe8 && b[k] != 0xe9 && !(six && b[k] == 0xff && b[k + 1] == 0x15))
-					continue;
-				uintptr_t dest = b[k] == 0xff ? 0 : at + 5 + (uintptr_t)(intptr_t)rel32(b + k + 1);
-				bool hit = b[k] == 0xff ? at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2) == slot : false;
-				for (int t = 0; t < nto && !hit; t++)
-					hit = dest == to[t];
-				if (!hit)
-					continue;
-				if (pass == 2 && b[k] == 0xe9 && dest != 0) {
-					for (int t = nplt; t < nto; t++)
-						if (dest == to[t])
-							return -1; /* a tail call of the function: not followed */
-					continue;
-				}
-				if (pass == 1 && b[k] == 0xe9) { /* a tail jump: its function's calls count */
-					uintptr_t fn = shim_function_start(at);
-					if (!fn || nto == 8)
-						return -1;
-					to[nto++] = fn;
-				} else if (pass == 2 && b[k] != 0xe9) {
-					if (n == max)
-						return -1;
-					calls[n++] = at;
-				}
-			}
 		}
-		if (pass == 2)
-			return n;
 	}
-	return -1;
+	return c.n;
+}
+
+/* The calls of `name` (through its PLT entry or its slot) that lie in
+ * [lo, hi), one function's code: no scan of the whole object. */
+int shim_import_calls_in(const struct shim_object *o, const char *name, uintptr_t lo, uintptr_t hi,
+			 uintptr_t *calls, int max)
+{
+	uintptr_t slot = shim_import_slot(o, name);
+	int n = 0;
+	for (uintptr_t k = lo; slot && k + 6 <= hi && n < max; k++)
+		if ((*(const unsigned char *)k == 0xe8 || *(const unsigned char *)k == 0xff) &&
+		    shim_is_call_through(o, k, slot))
+			calls[n++] = k;
+	return n;
 }
 
 int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
@@ -254,9 +299,20 @@ bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t
 	return false;
 }
 
+/* The first bytes the scan below looks at: one table load per byte of
+ * code (nodejs.org's node has 28 MB of it) */
+static const bool interesting[256] = { [0x8b] = true, [0x8d] = true, [0xe8] = true, [0xe9] = true, [0xff] = true };
+
 int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
 {
 	(void)o, (void)name, (void)calls, (void)max;
+	return 0;
+}
+
+int shim_import_calls_in(const struct shim_object *o, const char *name, uintptr_t lo, uintptr_t hi,
+			 uintptr_t *calls, int max)
+{
+	(void)o, (void)name, (void)lo, (void)hi, (void)calls, (void)max;
 	return 0;
 }
 

@@ -242,11 +242,9 @@ static void find(const struct shim_object *o)
 	}
 	unsigned flags = seen[k].handlers_ours ? SITE_ATFORK_READ : 0;
 	flags = shim_runtime_flags(&rt_libuv, o, flags);
-	int n = shim_import_calls(o, "fork", forks, 16), swapped = 0, other = 0;
+	int n = shim_import_calls_in(o, "fork", start, start + size, forks, 16), swapped = 0, other = 0;
 	uintptr_t stop = 0;
 	for (int i = 0; i < n; i++) {
-		if (forks[i] < start || forks[i] >= start + size)
-			continue;
 		int reg = shim_code_env_load(o, forks[i], o->text_start, o->text_end, start, start + size,
 					     offsetof(struct options, env), sizeof(struct options), &stop);
 		if (reg < 0) {
