@@ -129,8 +129,8 @@ head_md=$BENCH_DATA/headline.md
 	awk -v g="$big" '$1 == g { split($0, p, "|"); sub(/^[0-9]+ /, "", p[1]); split(p[2], v, " ")
 		printf "%s%s %.1f / %.1f", (n++ ? ", " : ""), p[1], v[1], v[2] } END { print "." }' "$BENCH_DATA/runtimes.dat" |
 		sed "s/ ($big GiB)//g"
-	echo "Node 20 and Java's FORK mode are declined: their children assign environ and both"
-	echo "always run other threads (see Limitations)."
+	echo "Java's FORK mode is declined: its child assigns environ and the JVM always runs other"
+	echo "threads; Node's child is given its options without env instead (see Other threads)."
 } >"$head_md"
 scripts/doc-block README.md "<!-- bench:headline" "<!-- /bench:headline -->" "$head_md"
 echo "updated the headline of README.md" >&2

@@ -104,7 +104,7 @@ for nd in "${nodes[@]}"; do
 	command -v "${nd#*|}" >/dev/null || continue
 	for call in "${NODE_CALLS[@]}"; do
 		read -r a rss < <("${nd#*|}" -e "$(node_js 0 "$call")" | tail -n 1)
-		echo "| ${nd%%|*} ${call%%(*} (0 GiB, Node's floor) | $(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1048576 }') | $a | | | |"
+		echo "| ${nd%%|*} ${call%%(*} (0 GiB, Node's floor) | $(awk -v r="$rss" 'BEGIN { printf "%.2f", r / 1048576 }') | $(printf '%.2f' "$a") | | | |"
 		echo "0 ${nd%%|*} ${call%%(*}|$a $a" >>"$DATA/runtimes.dat"
 	done
 done
@@ -205,7 +205,7 @@ for nd in "${nodes[@]}"; do
 			[ -n "$line" ] || { verdict 0 "$r at $g GiB: not run"; continue; }
 			read -r a b <<<"${line#*|}"
 			x=$(awk -v b="$b" -v f="$floor" 'BEGIN { printf "%.2f", b / f }')
-			verdict "$(awk -v x="$x" 'BEGIN { print (x <= 1.2) }')" "$r at $g GiB with the shim: $(printf '%.2f' "$b") ms, ${x}x its floor at 0 GiB without ($floor ms; target <= 1.2x); ${a} ms without"
+			verdict "$(awk -v x="$x" 'BEGIN { print (x <= 1.2) }')" "$r at $g GiB with the shim: $(printf '%.2f' "$b") ms, ${x}x its floor at 0 GiB without ($(printf '%.2f' "$floor") ms; target <= 1.2x); $(printf '%.1f' "$a") ms without"
 		done
 	done
 done
