@@ -395,11 +395,6 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
 		if ((w->site.flags & SITE_IF_WORD) &&
 		    *(const uintptr_t *)(w->last_cfa + (intptr_t)w->site.if_off) != w->site.if_value)
 			return R_PREEXEC;
-		if (w->site.flags & SITE_SWAP_ENV) {
-			enum shim_reason why = swap_prepare(w);
-			if (why != R_COUNT)
-				return why;
-		}
 		if (w->site.user >= 0) { /* the user vouches for the child; what it learned */
 			w->may_assign_environ = true;
 			w->decline_threaded = __atomic_load_n(&shim_user_site(w->site.user)->writes_environ, __ATOMIC_RELAXED);
@@ -422,6 +417,10 @@ enum shim_reason shim_sites_match(struct shim_walk *w)
 					 w->site.label);
 			return R_UNREAD;
 		}
+		/* last: the struct read only for a fork that is otherwise
+		 * rerouted (audit mode too: it says what would happen) */
+		if (w->site.flags & SITE_SWAP_ENV)
+			return swap_prepare(w);
 		return R_COUNT;
 	default:
 		if (cfg.fork != FORK_ALL)
