@@ -183,7 +183,7 @@ static bool handlers_libuv_only(const struct shim_object *o)
 {
 	if (shim_object_named(o, "libuv.so.*"))
 		return true;
-	static const char *const registrars[] = { "__register_atfork", "pthread_atfork" };
+	const char *const registrars[] = { "__register_atfork", "pthread_atfork" }; /* no symbol of its own: gcc 10 folds one */
 	for (size_t r = 0; r < sizeof registrars / sizeof *registrars; r++) {
 		uintptr_t calls[8];
 		int n = shim_import_callers(o, registrars[r], calls, 8);

@@ -129,7 +129,6 @@ code_x86_64:todo_callee kept:only-during-a-rebuild
 code_x86_64:noreturn_names kept:constant
 rt_libuv:seen renewed:forget-hook,if-a-rebuild-was-torn
 rt_libuv:next_slot renewed:forget-hook
-rt_libuv:registrars kept:constant
 rt_cpython:seen renewed:forget-hook,if-a-rebuild-was-torn
 rt_cpython:next_slot renewed:forget-hook
 rt_cpython:after kept:only-during-a-rebuild,rebuilt-in-a-copy
