@@ -30,10 +30,17 @@ struct scan {
 
 /* The GOT slot bound to `name` by a JUMP_SLOT or GLOB_DAT relocation:
  * the object calls that function of another object. */
-uintptr_t shim_import_slot(const struct shim_object *o, const char *name)
+/* Every GOT slot bound to `name` by a JUMP_SLOT or GLOB_DAT relocation
+ * (lld gives a function called both ways one of each), at most `max`;
+ * *others: whether another relocation names it (a pointer to it held in
+ * data). */
+static int import_slots(const struct shim_object *o, const char *name, uintptr_t *slots, int max, bool *others)
 {
 	const struct dl_phdr_info *info = o->info;
 	const ElfW(Dyn) *dyn = NULL;
+	int n = 0;
+	if (others)
+		*others = false;
 	for (int i = 0; i < info->dlpi_phnum; i++)
 		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
 			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
@@ -52,13 +59,25 @@ uintptr_t shim_import_slot(const struct shim_object *o, const char *name)
 	for (int t = 0; t < 2; t++)
 		for (size_t i = 0; rel[t] && i < relsz[t] / sizeof **rel; i++) {
 			unsigned type = ELF64_R_TYPE(rel[t][i].r_info);
-			if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
+			size_t sym = ELF64_R_SYM(rel[t][i].r_info);
+			if (!sym || o->symtab[sym].st_name >= o->strsz || strcmp(o->strtab + o->symtab[sym].st_name, name))
 				continue;
-			const ElfW(Sym) *sym = &o->symtab[ELF64_R_SYM(rel[t][i].r_info)];
-			if (sym->st_name < o->strsz && strcmp(o->strtab + sym->st_name, name) == 0)
-				return info->dlpi_addr + rel[t][i].r_offset;
+			if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) {
+				if (others)
+					*others = true;
+				continue;
+			}
+			if (n < max)
+				slots[n++] = info->dlpi_addr + rel[t][i].r_offset;
 		}
-	return 0;
+	return n;
+}
+
+/* The GOT slot the loader binds to an imported symbol, or 0 */
+uintptr_t shim_import_slot(const struct shim_object *o, const char *name)
+{
+	uintptr_t slot = 0;
+	return import_slots(o, name, &slot, 1, NULL) ? slot : 0;
 }
 
 static int32_t rel32(const unsigned char *p)
@@ -140,9 +159,26 @@ bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t
  * chance match errs towards -1. One pass over the code for the PLT
  * entries, one for the jumps, one for the calls. */
 struct callers {
-	uintptr_t slot, to[8], *calls;
-	int nto, nplt, n, max;
+	uintptr_t slots[4], to[8], *calls;
+	int nslots, nto, nplt, n, max;
+	int refs[8]; /* the direct calls and jumps to each target */
 };
+
+static bool is_slot(const struct callers *c, uintptr_t a)
+{
+	for (int i = 0; i < c->nslots; i++)
+		if (a == c->slots[i])
+			return true;
+	return false;
+}
+
+static bool is_target(const struct callers *c, uintptr_t a)
+{
+	for (int t = 0; t < c->nto; t++)
+		if (a == c->to[t])
+			return true;
+	return false;
+}
 
 /* One byte of code at b[k] (k + 5 <= len) in pass 0, 1 or 2: 0 to go
  * on, -1 when the answer is unknown. */
@@ -151,7 +187,7 @@ static int caller_at(struct callers *c, int pass, const unsigned char *b, size_t
 	uintptr_t at = (uintptr_t)(b + k);
 	bool six = k + 6 <= len;
 	if (pass == 0) { /* the PLT entries: jmp *slot(%rip) */
-		if (six && b[k + 1] == 0x25 && at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2) == c->slot) {
+		if (six && b[k + 1] == 0x25 && is_slot(c, at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2))) {
 			size_t s = k;
 			if (s >= 1 && b[s - 1] == 0xf2)
 				s--;
@@ -159,7 +195,8 @@ static int caller_at(struct callers *c, int pass, const unsigned char *b, size_t
 				s -= 4;
 			if (c->nto == 4)
 				return -1;
-			c->to[c->nto++] = (uintptr_t)(b + s);
+			if (!is_target(c, (uintptr_t)(b + s)))
+				c->to[c->nto++] = (uintptr_t)(b + s);
 		}
 		return 0;
 	}
@@ -170,24 +207,46 @@ static int caller_at(struct callers *c, int pass, const unsigned char *b, size_t
 		if (!six || (b[k + 1] & 0xc7) != 0x05)
 			return 0;
 		uintptr_t ref = at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2);
-		for (int t = 0; t < c->nto; t++)
-			if (ref == c->to[t])
-				return -1;
-		return ref == c->slot ? -1 : 0;
+		return is_target(c, ref) || is_slot(c, ref) ? -1 : 0;
 	}
-	if (b[k] == 0xff && !(six && b[k + 1] == 0x15))
+	/* a conditional tail call to an entry or such a function */
+	if (b[k] == 0x0f) {
+		if (six && b[k + 1] >= 0x80 && b[k + 1] <= 0x8f &&
+		    is_target(c, at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2)))
+			return -1;
 		return 0;
-	uintptr_t dest = b[k] == 0xff ? 0 : at + 5 + (uintptr_t)(intptr_t)rel32(b + k + 1);
-	bool hit = b[k] == 0xff ? at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2) == c->slot : false;
-	for (int t = 0; t < c->nto && !hit; t++)
-		hit = dest == c->to[t];
-	if (!hit)
+	}
+	if (b[k] == 0xff) {
+		if (!six || (b[k + 1] != 0x15 && b[k + 1] != 0x25) ||
+		    !is_slot(c, at + 6 + (uintptr_t)(intptr_t)rel32(b + k + 2)))
+			return 0;
+		if (b[k + 1] == 0x25) { /* a jump through the slot that is not a PLT entry: a tail call */
+			for (int t = 0; t < c->nplt; t++)
+				if (at - c->to[t] <= 5)
+					return 0;
+			return pass == 2 ? -1 : 0;
+		}
+		if (pass == 1)
+			return 0;
+		if (c->n == c->max)
+			return -1;
+		c->calls[c->n++] = at; /* -fno-plt call */
 		return 0;
+	}
+	uintptr_t dest = at + 5 + (uintptr_t)(intptr_t)rel32(b + k + 1);
+	if (!is_target(c, dest))
+		return 0;
+	for (int t = 0; t < c->nto; t++)
+		if (dest == c->to[t] && (pass == 2 || t < c->nplt))
+			c->refs[t]++;
 	if (pass == 1) { /* a tail jump to the entry: its function's calls count */
+		if (b[k] != 0xe9)
+			return 0;
 		uintptr_t fn = shim_function_start(at);
 		if (!fn || c->nto == 8)
 			return -1;
-		c->to[c->nto++] = fn;
+		if (!is_target(c, fn))
+			c->to[c->nto++] = fn;
 		return 0;
 	}
 	if (b[k] == 0xe9) { /* pass 2: a tail call of a function that jumps to it: not followed */
@@ -202,26 +261,99 @@ static int caller_at(struct callers *c, int pass, const unsigned char *b, size_t
 	return 0;
 }
 
+/* A short jump (jcc or jmp rel8) to one of the targets: a tail call the
+ * passes above do not look for; they lie within 130 bytes of it. */
+static bool short_jump_to(const struct callers *c, const struct shim_object *o)
+{
+	for (int t = 0; t < c->nto; t++) {
+		uintptr_t lo = c->to[t] > o->text_start + 130 ? c->to[t] - 130 : o->text_start;
+		for (uintptr_t a = lo; a + 2 <= c->to[t] + 130 && a + 2 <= o->text_end; a++) {
+			unsigned char op = *(const unsigned char *)a;
+			if (((op >= 0x70 && op <= 0x7f) || op == 0xeb) &&
+			    a + 2 + (uintptr_t)(intptr_t)(int8_t)((const unsigned char *)a)[1] == c->to[t])
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Is the 4-byte value v anywhere in [b, b + len)? memchr on its rarest
+ * byte in a sample of the code, then the whole value at its offset. */
+static bool holds4(const unsigned char *b, size_t len, uint32_t v)
+{
+	unsigned char want[4];
+	memcpy(want, &v, 4);
+	unsigned count[4] = { 0, 0, 0, 0 };
+	for (size_t k = 0; k < len && k < 65536; k++)
+		for (int j = 0; j < 4; j++)
+			count[j] += b[k] == want[j];
+	int r = 0;
+	for (int j = 1; j < 4; j++)
+		if (count[j] < count[r])
+			r = j;
+	for (const unsigned char *p = b + r; len >= 4 && p < b + len - 3 + r &&
+					     (p = memchr(p, want[r], (size_t)(b + len - 3 + r - p)));
+	     p++)
+		if (!memcmp(p - r, want, 4))
+			return true;
+	return false;
+}
+
+/* The address of one of the targets held anywhere in the object's
+ * memory: an aligned word of data (a pointer to the function), or, in a
+ * program not built position-independent, a 4-byte `mov $imm` of it in
+ * code. A call through it is not seen. */
+static bool address_held(const struct callers *c, const struct shim_object *o)
+{
+	const struct dl_phdr_info *info = o->info;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R))
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_flags & PF_X) {
+			for (int t = 0; t < c->nto && info->dlpi_addr == 0; t++)
+				if (c->to[t] >> 32 == 0 && holds4((const unsigned char *)a, ph->p_filesz, (uint32_t)c->to[t]))
+					return true;
+			continue;
+		}
+		const uintptr_t *w = (const uintptr_t *)((a + 7) & ~(uintptr_t)7);
+		const uintptr_t *end = (const uintptr_t *)((a + ph->p_filesz) & ~(uintptr_t)7);
+		for (; w < end; w++)
+			for (int t = 0; t < c->nto; t++)
+				if (*w == c->to[t])
+					return true;
+	}
+	return false;
+}
+
 /* The calls that reach `name` in the object: those of
  * shim_import_calls, and the calls of any function of the object that
  * ends in a jump to it (glibc's pthread_atfork, linked in from
- * libc_nonshared.a, is a jump to __register_atfork): -1 when such a
- * function's start is unknown, when it is tail-called, when the slot is
- * loaded or one of those addresses taken (a call through a pointer), or
- * more than `max` calls. Byte patterns, not decoded instructions: a
- * chance match errs towards -1. Pass 0 finds the PLT entries, pass 1 the
- * functions that jump to them, pass 2 the calls; each looks only at the
- * bytes that can start what it wants, found with memchr (nodejs.org's
- * node has 28 MB of code: about 60 ms, once per process, at its first
- * fork). */
+ * libc_nonshared.a, is a jump to __register_atfork): -1 when the answer
+ * is not known: such a function's start unknown; it or the entry
+ * reached by a tail call (jmp, jcc, a jump through the slot); the slot
+ * loaded; an address of theirs taken, held in data or named by a
+ * relocation other than the slots' (a call through a pointer); more than
+ * `max` calls. Byte patterns, not decoded instructions: a chance match
+ * errs towards -1. Pass 0 finds the PLT entries (in the first and last
+ * MiB of each code segment: .plt leads .text with GNU ld, follows it
+ * with lld), pass 1 the functions that jump to them, pass 2 the calls;
+ * each looks only at the bytes that can start what it wants, found with
+ * memchr (nodejs.org's node has 28 MB of code: about 60 ms, once per
+ * process, at its first fork). */
 int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
 {
 	const struct dl_phdr_info *info = o->info;
-	struct callers c = { .slot = shim_import_slot(o, name), .calls = calls, .max = max };
-	if (!c.slot)
+	bool others;
+	struct callers c = { .calls = calls, .max = max };
+	c.nslots = import_slots(o, name, c.slots, 4, &others);
+	if (others)
+		return -1;
+	if (!c.nslots)
 		return 0;
-	static const unsigned char firsts[3][5] = { { 0xff }, { 0xe9 }, { 0xe8, 0xe9, 0xff, 0x8b, 0x8d } };
-	static const int nfirsts[3] = { 1, 1, 5 };
+	static const unsigned char firsts[3][6] = { { 0xff }, { 0xe9, 0xff }, { 0xe8, 0xe9, 0xff, 0x8b, 0x8d, 0x0f } };
+	static const int nfirsts[3] = { 1, 2, 6 };
 	for (int pass = 0; pass < 3; pass++) {
 		if (pass == 1)
 			c.nplt = c.nto;
@@ -229,23 +361,34 @@ int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t
 			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 			if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || !(ph->p_flags & PF_R))
 				continue;
-			const unsigned char *b = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
-			size_t len = ph->p_filesz;
-			/* the PLT leads its segment (.plt, .plt.sec before .text),
-			 * or has one of its own (node): its first MiB. An entry
-			 * not found there finds no callers, which the caller takes
-			 * as unknown when the object names the function. */
-			if (pass == 0 && len > (1u << 20))
-				len = 1u << 20;
-			/* to the segment's very end: a tail jump (5 bytes) can be
-			 * its last instruction (node's pthread_atfork is) */
-			for (int f = 0; f < nfirsts[pass]; f++)
-				for (const unsigned char *p = b; len >= 5 && (p = memchr(p, firsts[pass][f], len - 4 - (size_t)(p - b)));
-				     p++)
-					if (caller_at(&c, pass, b, (size_t)(p - b), len) < 0)
-						return -1;
+			const unsigned char *seg = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+			size_t seglen = ph->p_filesz;
+			/* pass 0: the first and the last MiB (or the whole) */
+			for (int part = 0; part < (pass == 0 && seglen > (2u << 20) ? 2 : 1); part++) {
+				const unsigned char *b = seg;
+				size_t len = seglen;
+				if (pass == 0 && seglen > (2u << 20)) {
+					len = 1u << 20;
+					if (part == 1)
+						b = seg + seglen - len;
+				}
+				/* to the very end: a tail jump (5 bytes) can be a
+				 * segment's last instruction (node's pthread_atfork is) */
+				for (int f = 0; f < nfirsts[pass]; f++)
+					for (const unsigned char *p = b;
+					     len >= 5 && (p = memchr(p, firsts[pass][f], len - 4 - (size_t)(p - b))); p++)
+						if (caller_at(&c, pass, b, (size_t)(p - b), len) < 0)
+							return -1;
+			}
 		}
 	}
+	if (c.nto && (short_jump_to(&c, o) || address_held(&c, o)))
+		return -1;
+	/* a jump through the slot that nothing calls or jumps to is not a
+	 * PLT entry but a function's tail call (jmp *slot, -fno-plt) */
+	for (int t = 0; t < c.nplt; t++)
+		if (!c.refs[t])
+			return -1;
 	return c.n;
 }
 
