@@ -81,7 +81,7 @@ static int decode(const unsigned char *p, struct insn *in)
 	memset(in, 0, sizeof *in);
 	in->base = in->index = -1;
 	const unsigned char *q = p;
-	bool opsize = false, rep = false;
+	bool opsize = false, rep = false, seg = false;
 	for (int n = 0;; n++, q++) {
 		if (n > 4)
 			return 0;
@@ -89,6 +89,8 @@ static int decode(const unsigned char *p, struct insn *in)
 			opsize = true;
 		else if (*q == 0xf2 || *q == 0xf3)
 			rep = true;
+		else if (*q == 0x64 || *q == 0x65)
+			seg = true; /* fs, gs: not this object's memory */
 		else if (*q != 0x2e && *q != 0x3e && *q != 0x26 && *q != 0x36 && *q != 0x64 && *q != 0x65 &&
 			 *q != 0xf0)
 			break;
@@ -99,6 +101,8 @@ static int decode(const unsigned char *p, struct insn *in)
 	int imm = 0; /* immediate bytes */
 	int z = opsize && !in->rex_w ? 2 : 4; /* REX.W wins over 66 */
 	bool byte_op = false; /* 8-bit registers: without REX, 4-7 are ah ch dh bh */
+	bool far = false;     /* bt with a register: reaches any bit from the operand */
+	bool quad = false;    /* push, pop, call through memory: 8 bytes */
 	enum { D_NONE, D_REG, D_RM, D_BOTH } dst = D_NONE;
 	bool ext = false; /* the ModRM reg field extends the opcode */
 	bool sse = false; /* reg and rm name xmm registers */
@@ -114,8 +118,10 @@ static int decode(const unsigned char *p, struct insn *in)
 		} else if (o2 == 0x0b) { /* ud2 */
 			in->modrm = false;
 			in->flow = F_END;
-		} else if (o2 == 0x1e || o2 == 0x1f) { /* endbr64, nop r/m */
+		} else if (o2 == 0x1e || o2 == 0x1f) { /* endbr64, nop r/m; rdssp writes */
 			ext = true;
+			if (o2 == 0x1e && rep && (q[0] >> 6) == 3 && ((q[0] >> 3) & 7) == 1)
+				dst = D_RM;
 		} else if ((o2 >= 0x10 && o2 <= 0x17) || o2 == 0x28 || o2 == 0x29 || o2 == 0x2b ||
 			   (o2 >= 0x54 && o2 <= 0x5f) || (o2 >= 0x60 && o2 <= 0x6d) || o2 == 0x6f ||
 			   (o2 >= 0x74 && o2 <= 0x76) || o2 == 0x7f || o2 == 0xd4 || o2 == 0xd6 ||
@@ -158,9 +164,11 @@ static int decode(const unsigned char *p, struct insn *in)
 			extra = BIT(RAX) | BIT(RBX) | BIT(RCX) | BIT(RDX);
 		} else if (o2 == 0xa3) {
 			in->flags = true;
+			far = true;
 		} else if (o2 == 0xab || o2 == 0xb3 || o2 == 0xbb || o2 == 0xa5 || o2 == 0xad) {
 			dst = D_RM;
 			in->flags = true;
+			far = o2 != 0xa5 && o2 != 0xad;
 		} else if (o2 == 0xa4 || o2 == 0xac) {
 			dst = D_RM;
 			imm = 1;
@@ -248,6 +256,7 @@ static int decode(const unsigned char *p, struct insn *in)
 	} else if (op == 0x8f) {
 		if ((q[0] >> 3) & 7)
 			return 0; /* XOP */
+		quad = true;
 		in->modrm = true;
 		ext = true;
 		dst = D_RM;
@@ -323,8 +332,11 @@ static int decode(const unsigned char *p, struct insn *in)
 			in->flags = true;
 		} else if (r == 2 && op == 0xff) {
 			in->flow = F_CALL; /* indirect: target 0 */
+			quad = true;
 		} else if (r != 6 || op != 0xff) {
 			return 0; /* jmp *, far forms */
+		} else {
+			quad = true; /* push */
 		}
 	} else {
 		return 0;
@@ -394,7 +406,9 @@ static int decode(const unsigned char *p, struct insn *in)
 	}
 	/* a memory operand's width, at most: byte and word operands count
 	 * as 4, SSE's as 16 */
-	in->width = sse ? 16 : in->rex_w ? 8 : 4;
+	in->width = far ? 1 << 20 : sse ? 16 : in->rex_w || quad ? 8 : 4;
+	if (seg)
+		in->rip = false; /* %fs:x(%rip) is not the object's word */
 	if (in->flow == F_CALL) /* the callee may change the caller-saved */
 		in->writes |= ~CALLEE_SAVED & 0xffff;
 	return in->len;
@@ -499,9 +513,11 @@ static bool stores_environ(const struct shim_object *o, uintptr_t pc, uintptr_t 
 		return false;
 	int b = in.reg; /* mov environ@GOTPCREL(%rip),%rB; mov %rA,(%rB) */
 	pc += (uintptr_t)in.len;
-	*after = pc + (uintptr_t)decode((const unsigned char *)pc, &in);
-	return pc + 16 <= hi && in.len && in.op == 0x89 && in.rex_w && in.reg == a && in.base == b &&
-	       in.index < 0 && in.disp == 0 && in.mod == 0;
+	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in))
+		return false;
+	*after = pc + (uintptr_t)in.len;
+	return in.op == 0x89 && in.rex_w && in.reg == a && in.base == b && in.index < 0 && in.disp == 0 &&
+	       in.mod == 0;
 }
 
 /* Functions that do not return: a call of one ends a path (otherwise
@@ -546,13 +562,21 @@ static int dwarf(int r)
 
 /* Does the instruction at pc, of length len, name environ: the word
  * itself rip-relative, or the GOT slot the loader bound to it? */
-static bool names_environ(const struct insn *in, uintptr_t pc, uintptr_t env_slot)
+static bool is_environ(const struct shim_object *o, uintptr_t at)
+{
+	return at == (uintptr_t)&environ ||
+	       (shim_object_mapped(o, at, sizeof(uintptr_t)) && *(const uintptr_t *)at == (uintptr_t)&environ);
+}
+
+/* Does the instruction at pc name environ: the word itself, rip-
+ * relative, or a word of the object that holds its address (a GOT slot
+ * of environ, __environ or _environ: the aliases are one word)? */
+static bool names_environ(const struct shim_object *o, const struct insn *in, uintptr_t pc)
 {
 	if (!in->rip)
 		return false;
 	/* rip-relative: from the end of the instruction */
-	uintptr_t at = pc + (uintptr_t)in->len + (uintptr_t)(intptr_t)in->disp;
-	return at == (uintptr_t)&environ || (env_slot && at == env_slot);
+	return is_environ(o, pc + (uintptr_t)in->len + (uintptr_t)(intptr_t)in->disp);
 }
 
 /* Is the code at t a PLT entry (a jump through a slot)? */
@@ -565,7 +589,40 @@ static bool plt_entry(const unsigned char *t)
 	return t[0] == 0xff && t[1] == 0x25;
 }
 
-#define MAX_VISITS 4096
+#define MAX_VISITS 16384
+
+/* The code read, with how: an open-addressed set of addresses (0:
+ * empty), each marked read as the child's own path or only as a
+ * function called. Only while the table is rebuilt, under its lock. */
+#define SEEN_SLOTS 32768 /* a power of two, twice MAX_VISITS */
+static struct {
+	uintptr_t pc;
+	unsigned char callee;
+} seen[SEEN_SLOTS];
+
+/* 1: read already (as the child's path, or as called code when that is
+ * how it is asked now); 0: read it now (marked); -1: no room */
+static int visit(uintptr_t pc, bool callee)
+{
+	for (unsigned i = (unsigned)(pc * 0x9e3779b97f4a7c15ull >> 49) & (SEEN_SLOTS - 1), n = 0; n < SEEN_SLOTS;
+	     i = (i + 1) & (SEEN_SLOTS - 1), n++) {
+		if (seen[i].pc == pc) {
+			/* seen only as a function called: the child's own visit
+			 * reads it again, by the child's rules */
+			if (seen[i].callee && !callee) {
+				seen[i].callee = 0;
+				return 0;
+			}
+			return 1;
+		}
+		if (!seen[i].pc) {
+			seen[i].pc = pc;
+			seen[i].callee = callee;
+			return 0;
+		}
+	}
+	return -1;
+}
 #define MAX_ACCESS 64
 #define MAX_TODO 512
 
@@ -581,32 +638,47 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 	/* visited code and the work list, each item the child's own path
 	 * (0) or a function of the object it calls (1); static: only while
 	 * the table is rebuilt, under its lock */
-	static uintptr_t seen[MAX_VISITS], todo[MAX_TODO], ends[NNORETURN], shape_refs[8];
+	static uintptr_t todo[MAX_TODO], ends[NNORETURN], shape_refs[8];
 	static unsigned char todo_callee[MAX_TODO];
 	static struct { int base; int32_t disp, width; } access[MAX_ACCESS];
 	for (size_t i = 0; i < NNORETURN; i++)
 		ends[i] = shim_import_slot(o, noreturn_names[i]);
-	uintptr_t env_slot = shim_import_slot(o, "environ");
-	if (!env_slot)
-		env_slot = shim_import_slot(o, "__environ");
+	memset(seen, 0, sizeof seen);
 	int nseen = 0, ntodo = 0, naccess = 0, nshape = 0, x = -1;
 	todo[ntodo] = start;
 	todo_callee[ntodo++] = 0;
+	/* the functions of the object uv_spawn calls, before the fork too:
+	 * one that hands back environ's address (kept in a register across
+	 * the fork) is a store the proof would not see. Not a chance e8
+	 * byte in the middle of an instruction: its target must start a
+	 * function by its FDE (hand-written code without one is not read:
+	 * compilers give every function one on x86_64). */
+	for (uintptr_t k = fn; k + 5 <= fn_end; k++) {
+		if (*(const unsigned char *)k != 0xe8)
+			continue;
+		uintptr_t t = k + 5 + (uintptr_t)(intptr_t)s32((const unsigned char *)(k + 1));
+		if (t < lo || t + 16 > hi || t == fn || plt_entry((const unsigned char *)t) || shim_function_start(t) != t)
+			continue; /* no call, or not to a function's start: a chance byte */
+		if (ntodo == MAX_TODO)
+			return -1;
+		todo[ntodo] = t;
+		todo_callee[ntodo++] = 1;
+	}
 	while (ntodo) {
 		ntodo--;
 		uintptr_t pc = todo[ntodo];
 		bool callee = todo_callee[ntodo];
 		for (;;) {
-			bool again = false;
-			for (int i = 0; i < nseen && !again; i++)
-				again = seen[i] == pc;
-			if (again)
+			/* seen as the child's own path: done; seen only as a
+			 * function called, the child's visit is read again by
+			 * the child's rules */
+			int v = visit(pc, callee);
+			if (v > 0)
 				break;
 			struct insn in;
 			*stop = pc;
-			if (nseen == MAX_VISITS || pc < lo || pc + 16 > hi || !decode((const unsigned char *)pc, &in))
+			if (v < 0 || ++nseen == MAX_VISITS || pc < lo || pc + 16 > hi || !decode((const unsigned char *)pc, &in))
 				return -1;
-			seen[nseen++] = pc;
 			uintptr_t next = pc + (uintptr_t)in.len;
 			/* the load: mov off(%rX),%rA, rX callee-saved; the test,
 			 * the je and the store are not read as the path (they
@@ -627,7 +699,7 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 			}
 			/* any other naming of environ on the child's paths, or in
 			 * a function they call: a write the proof does not see */
-			if (names_environ(&in, pc, env_slot))
+			if (names_environ(o, &in, pc))
 				return -1;
 			if (!callee) {
 				written |= in.writes;
@@ -637,7 +709,8 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 						return -1;
 					access[naccess].base = in.base;
 					access[naccess].disp = in.disp;
-					access[naccess++].width = in.width;
+					/* an index reaches anywhere from the base */
+					access[naccess++].width = in.index >= 0 ? 1 << 20 : in.width;
 				}
 			}
 			if (in.flow == F_END || (in.flow == F_CALL && calls_slot((const unsigned char *)pc, lo, hi, ends)))
@@ -656,8 +729,8 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 			 * pointers (libuv's allocator) are not read: trusted not
 			 * to assign environ, and if one did, the parent would see
 			 * it after the child and decline from then on (fork.c) */
-			bool follow = in.flow == F_CALL && in.target >= lo && in.target + 16 <= hi &&
-				      !plt_entry((const unsigned char *)in.target);
+			bool follow = in.flow == F_CALL && in.target >= lo && in.target < hi &&
+				      (in.target + 16 > hi || !plt_entry((const unsigned char *)in.target));
 			if (in.flow == F_JCC || follow) {
 				if (ntodo == MAX_TODO)
 					return -1;
@@ -685,7 +758,7 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 		static const int tails[] = { 0, 1, 2, 4 };
 		for (int t = 0; t < 4; t++) {
 			uintptr_t at = k + 4 + (uintptr_t)tails[t] + (uintptr_t)(intptr_t)rel;
-			if (at != (uintptr_t)&environ && (!env_slot || at != env_slot))
+			if (!is_environ(o, at))
 				continue;
 			bool ours = false;
 			for (int m = 0; m < nshape && !ours; m++)

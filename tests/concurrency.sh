@@ -72,13 +72,15 @@ else
 fi
 
 # The reader of libuv's child code (shim/code_x86_64.c), on a libuv of
-# one function in eleven shapes (tests/plugins/uv_shapes_x86_64.S), with
+# one function in sixteen shapes (tests/plugins/uv_shapes_x86_64.S), with
 # a thread reading the environment: libuv's own shape rerouted, every
-# other one (the register written, plainly or hidden, handed to a helper,
-# env read before or after the store or across it, a second store, an
-# indirect jump) declined as undecoded, with the same results.
+# other one (the register written, plainly, hidden or on a path also
+# reached through a call; handed to a helper; env read before, after or
+# across the store, with an index, a push or bt; a second store, through
+# environ or an alias; an indirect jump) declined as undecoded, with the
+# same results.
 if [ -e "$PL/libuv_shape0.so" ]; then
-	for s in 0 1 2 3 4 5 6 7 8 9 10; do
+	for s in $(seq 0 15); do
 		both -- "$P/uv_shapes" "$PL/libuv_shape$s.so" 20
 		want=0/20/20; what="not proved, declined"
 		[ $s = 0 ] && want=20/0/0 what="proved, rerouted"

@@ -46,10 +46,10 @@ $(T)/plugins/libreload_b.so: tests/plugins/reload.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -shared -fPIC -DCHILD_EXECS=0 -Wl,-soname,libreload_b.so -o $@ $<
 
-# A libuv of one function in eleven shapes of its child's code, for the
+# A libuv of one function in sixteen shapes of its child's code, for the
 # reader of that code (shim/code_x86_64.c, tests/concurrency.sh).
 ifeq ($(ARCH),x86_64)
-UV_SHAPES := $(foreach n,0 1 2 3 4 5 6 7 8 9 10,$(T)/plugins/libuv_shape$(n).so)
+UV_SHAPES := $(foreach n,0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15,$(T)/plugins/libuv_shape$(n).so)
 PLUGINS += $(UV_SHAPES)
 endif
 $(T)/plugins/libuv_shape%.so: tests/plugins/uv_shapes_x86_64.S

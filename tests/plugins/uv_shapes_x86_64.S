@@ -18,6 +18,12 @@
  *   8  o in rbx, written through bh (8-bit register 7 without REX)
  *   9  a second store to environ, of a copy of o in another register
  *   10 r14 written with bts/btc and an immediate
+ *   11 a second store, through __environ's GOT slot (an alias)
+ *   12 env read through r14 with an index register
+ *   13 env's low half pushed (8 bytes without REX.W)
+ *   14 env's bits reached with bt and a register offset
+ *   15 r14 written on a path the child reaches both directly and
+ *      through a function it calls (read first as called code)
  * Each shape keeps o in r14, r12 and rbx, so that what the hidden writes
  * put back is the same pointer: the children run right whatever the
  * reader decides, and only its decision differs.
@@ -69,12 +75,16 @@ uv_spawn:
 #elif SHAPE == 10
 	btcq $6, %r14
 	btcq $6, %r14
+#elif SHAPE == 15
+	cmpq $0, 0x10(%r14)
+	jne 5f
+	call helper
 #endif
 #if SHAPE == 8
 	movb %bh, %bh
 	movq 0x18(%rbx), %rax
 #else
-	movq 0x18(%r14), %rax
+6:	movq 0x18(%r14), %rax
 #endif
 	testq %rax, %rax
 	je 2f
@@ -90,12 +100,29 @@ uv_spawn:
 	movq 0x18(%rcx), %rax
 	movq environ@GOTPCREL(%rip), %rdx
 	movq %rax, (%rdx)
+#elif SHAPE == 11
+	movq 0x18(%r12), %rax
+	movq __environ@GOTPCREL(%rip), %rdx
+	movq %rax, (%rdx)
+#elif SHAPE == 12
+	movl $3, %ecx
+	movq (%r14,%rcx,8), %rdx
+#elif SHAPE == 13
+	pushq 0x14(%r14)
+	addq $8, %rsp
+#elif SHAPE == 14
+	movl $0xc0, %eax
+	btq %rax, (%r14)
 #endif
 	movq 0x10(%r14), %rsi
 	movq 0x8(%r14), %rdi
 	call execvp@PLT
 	movl $127, %edi
 	call _exit@PLT
+#if SHAPE == 15
+5:	movq %r12, %r14
+	jmp 6b
+#endif
 9:	popq %rbx
 	.cfi_adjust_cfa_offset -8
 	.cfi_restore %rbx
@@ -110,6 +137,12 @@ uv_spawn:
 	.size uv_spawn, .-uv_spawn
 
 helper:
+#if SHAPE == 15
+	.cfi_startproc
+	jmp 5b
+	.cfi_endproc
+#else
 	ret
+#endif
 
 	.section .note.GNU-stack, "", @progbits
