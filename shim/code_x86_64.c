@@ -486,6 +486,19 @@ static uintptr_t child_entry(uintptr_t pc, uintptr_t lo, uintptr_t hi, unsigned 
 	return 0;
 }
 
+/* Is the word at `at` environ, or a word of the object that holds its
+ * address (a GOT slot of environ, __environ or _environ)? */
+static bool is_environ(const struct shim_object *o, uintptr_t at)
+{
+	uintptr_t word; /* memcpy: the byte scan's `at` can be any address */
+	if (at == (uintptr_t)&environ)
+		return true;
+	if (!shim_object_mapped(o, at, sizeof word))
+		return false;
+	memcpy(&word, (const void *)at, sizeof word);
+	return word == (uintptr_t)&environ;
+}
+
 /* At p: `test %rA,%rA; je`, then a store of rA to environ; *after and
  * *skip: where the child goes on, past the store and from the je; *ref:
  * the rel32 that names environ or its GOT slot. */
@@ -508,8 +521,7 @@ static bool stores_environ(const struct shim_object *o, uintptr_t pc, uintptr_t 
 	*ref = *after - 4; /* its rel32: nothing follows it in a mov */
 	if (in.op == 0x89 && in.reg == a) /* mov %rA,environ(%rip) */
 		return at == (uintptr_t)&environ;
-	if (in.op != 0x8b || in.reg == a || !shim_object_mapped(o, at, sizeof(uintptr_t)) ||
-	    *(const uintptr_t *)at != (uintptr_t)&environ)
+	if (in.op != 0x8b || in.reg == a || at == (uintptr_t)&environ || !is_environ(o, at))
 		return false;
 	int b = in.reg; /* mov environ@GOTPCREL(%rip),%rB; mov %rA,(%rB) */
 	pc += (uintptr_t)in.len;
@@ -558,14 +570,6 @@ static int dwarf(int r)
 {
 	static const signed char map[16] = { 0, 2, 1, 3, 7, 6, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15 };
 	return map[r];
-}
-
-/* Does the instruction at pc, of length len, name environ: the word
- * itself rip-relative, or the GOT slot the loader bound to it? */
-static bool is_environ(const struct shim_object *o, uintptr_t at)
-{
-	return at == (uintptr_t)&environ ||
-	       (shim_object_mapped(o, at, sizeof(uintptr_t)) && *(const uintptr_t *)at == (uintptr_t)&environ);
 }
 
 /* Does the instruction at pc name environ: the word itself, rip-
