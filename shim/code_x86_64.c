@@ -635,8 +635,7 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 {
 	unsigned written = 0, used = 0;
 	*stop = call;
-	const unsigned char *c = (const unsigned char *)call;
-	uintptr_t start = child_entry(call + (c[0] == 0xe8 ? 5 : 6), lo, hi, &written, &used);
+	uintptr_t start = child_entry(shim_call_end(call), lo, hi, &written, &used);
 	if (!start)
 		return -1;
 	/* visited code and the work list, each item the child's own path

@@ -127,6 +127,13 @@ static void find_calls(struct scan *sc, const unsigned char *b, size_t len, uint
 	}
 }
 
+/* The end of the call at `call`: e8 rel32, or ff 15 rel32 (-fno-plt),
+ * the two forms shim_import_calls finds */
+uintptr_t shim_call_end(uintptr_t call)
+{
+	return call + (*(const unsigned char *)call == 0xe8 ? 5 : 6);
+}
+
 /* Is the instruction at `call` (in the object's code) a call of the
  * function whose GOT slot is `slot`: through its PLT entry, or through
  * the slot itself? */
@@ -457,6 +464,11 @@ int shim_import_calls_in(const struct shim_object *o, const char *name, uintptr_
 {
 	(void)o, (void)name, (void)lo, (void)hi, (void)calls, (void)max;
 	return 0;
+}
+
+uintptr_t shim_call_end(uintptr_t call)
+{
+	return call + 1; /* no calls are found here: never asked */
 }
 
 #endif

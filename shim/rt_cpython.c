@@ -77,12 +77,6 @@ static unsigned version(const struct shim_object *o)
 
 #if defined(__x86_64__)
 
-/* the length of the call at `call`: e8 rel32, or ff 15 rel32 (-fno-plt) */
-static uintptr_t after_call(uintptr_t call)
-{
-	return call + (*(const unsigned char *)call == 0xe8 ? 5 : 6);
-}
-
 static int32_t s32(const unsigned char *p)
 {
 	int32_t v;
@@ -174,7 +168,7 @@ static bool calls(const unsigned char *p, const struct callee *c)
 static bool child_tests_none(const struct shim_object *o, uintptr_t call, uintptr_t none,
 			     const struct callee *after_fork_child, int32_t *disp)
 {
-	uintptr_t lo = o->text_start, hi = o->text_end, pc = after_call(call), to;
+	uintptr_t lo = o->text_start, hi = o->text_end, pc = shim_call_end(call), to;
 	bool on_equal;
 	int n;
 	for (int step = 0; step < 6; step++) {
@@ -275,7 +269,7 @@ static void find(const struct shim_object *o)
 		    disp != seen[k].disp[i])
 			continue;
 		/* frame 1 returns to the instruction after the call */
-		shim_site_add_if(o, call, after_call(call), "cpython:fork_exec", 1,
+		shim_site_add_if(o, call, shim_call_end(call), "cpython:fork_exec", 1,
 				 shim_runtime_flags(&rt_cpython, o, 0), disp, none);
 	}
 }

@@ -73,7 +73,7 @@ struct options {
 };
 #define FLAGS_KNOWN 0xffu /* UV_PROCESS_SETUID ... WINDOWS_FILE_PATH_EXACT_NAME */
 #define MAX_STDIO 8       /* pipes_storage[8][2]: more, and the child writes the heap */
-#define MAX_ENV 65536
+#define MAX_ENV 65536     /* entries of args or env */
 
 /* A NUL-terminated string within 64 KiB, read no further than a page
  * at a time (process_vm_readv does not split an element); `eq`: with a '='
@@ -173,7 +173,7 @@ static bool options_ok(const unsigned char *copy)
 	struct options op;
 	memcpy(&op, copy, sizeof op);
 	size_t n;
-	return op.file && string_ok(op.file, false) && op.args && strings_ok(op.args, 65536, 512, false, &n) && n > 0 &&
+	return op.file && string_ok(op.file, false) && op.args && strings_ok(op.args, MAX_ENV, 512, false, &n) && n > 0 &&
 	       (!op.env || strings_ok(op.env, MAX_ENV, 512, true, &n)) && (!op.cwd || string_ok(op.cwd, false)) &&
 	       !(op.flags & ~FLAGS_KNOWN) && op.stdio_count >= 0 && op.stdio_count <= MAX_STDIO;
 }
@@ -251,8 +251,7 @@ static void find(const struct shim_object *o)
 			other++;
 			continue;
 		}
-		const unsigned char *c = (const unsigned char *)forks[i];
-		shim_site_add_swap(o, forks[i], forks[i] + (c[0] == 0xe8 ? 5 : 6), "uv_spawn", flags, reg,
+		shim_site_add_swap(o, forks[i], shim_call_end(forks[i]), "uv_spawn", flags, reg,
 				   sizeof(struct options), offsetof(struct options, env), options_ok);
 		swapped++;
 	}

@@ -563,6 +563,8 @@ void shim_sites_learn_environ(const struct shim_walk *w, bool threaded);
 /* The calls an object makes to an imported function (import_calls.c):
  * the addresses of up to `max` call instructions, x86_64 only */
 int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max);
+/* the end of a call they return (its return address) */
+uintptr_t shim_call_end(uintptr_t call);
 /* the same within [lo, hi) only (one function's code) */
 int shim_import_calls_in(const struct shim_object *o, const char *name, uintptr_t lo, uintptr_t hi,
 			 uintptr_t *calls, int max);
