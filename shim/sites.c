@@ -267,12 +267,17 @@ static bool current(unsigned *seq)
 		 * a signal handler that forks: decline, never wait for itself. */
 		if (__atomic_load_n(&rebuilder, __ATOMIC_RELAXED) == pthread_self())
 			return false;
-		for (int i = 0; i < 1000 && (__atomic_load_n(&table.seq, __ATOMIC_ACQUIRE) & 1); i++)
+		/* until the table is whole and current, not merely until the
+		 * sequence is even: the rebuilder takes the lock before it
+		 * makes the sequence odd, and a waiter that came in between
+		 * found an even sequence, an unbuilt table, and declined */
+		for (int i = 0; i < 1000; i++) {
+			s = __atomic_load_n(&table.seq, __ATOMIC_ACQUIRE);
+			if (!(s & 1) && table.built && table.adds == c.adds && table.subs == c.subs) {
+				*seq = s;
+				return true;
+			}
 			sched_yield();
-		s = __atomic_load_n(&table.seq, __ATOMIC_ACQUIRE);
-		if (!(s & 1) && table.built && table.adds == c.adds && table.subs == c.subs) {
-			*seq = s;
-			return true;
 		}
 		return false;
 	}
