@@ -45,10 +45,10 @@ CFLAGS ?= -O2 -g
 override CFLAGS += $(SAN_FLAGS)
 # -funwind-tables: fork() walks its own frames first (sites.c); on Arm,
 # C code has no unwind tables unless asked
-SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden \
+SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden -Ishim/engine \
 	-ftls-model=initial-exec -D_GNU_SOURCE -MD -MP -funwind-tables
 SHIM_LDFLAGS := -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined \
-	-Wl,--version-script=shim/local.map
+	-Wl,--version-script=shim/engine/local.map
 # libgcc's unwinder linked in, its symbols hidden (walk.c): no dlopen of
 # libgcc_s at a fork, no lock of its, nothing for an exec'd child to load
 SHIM_LIBS := -ldl -lpthread -static-libgcc -Wl,--exclude-libs,ALL -Wl,-Bstatic -lgcc_eh -Wl,-Bdynamic
@@ -61,7 +61,7 @@ SHIM_CFLAGS += -DSHIM_NO_STUB
 $(info vforkshim: no clone stub for $(ARCH): fork() is never rerouted there)
 endif
 
-SRCS := $(wildcard shim/*.c)
+SRCS := $(wildcard shim/engine/*.c shim/engine/*/*.c)
 OBJS := $(SRCS:shim/%.c=$(B)/shim/%.o) $(STUB_OBJ)
 LIB := $(B)/libvforkshim.so
 
@@ -73,7 +73,7 @@ $(PROBE): scripts/probe.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -std=gnu11 -Wall -Wextra -rdynamic -o $@ $<
 
-$(LIB): $(OBJS) shim/local.map
+$(LIB): $(OBJS) shim/engine/local.map
 	$(CC) $(CFLAGS) $(LDFLAGS) $(SHIM_LDFLAGS) -o $@ $(OBJS) $(SHIM_LIBS)
 
 $(B)/shim/%.o: shim/%.c

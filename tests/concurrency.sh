@@ -48,7 +48,7 @@ if pkg-config --exists libuv 2>/dev/null &&
 	uv=$(pkg-config --modversion libuv)
 	# a libuv that spawns without fork: the same runs, no fork to see
 	# rerouted/declined/real: the child is given options without env
-	# and never writes environ (shim/rt_libuv.c), threads or not
+	# and never writes environ (shim/engine/runtimes/rt_libuv.c), threads or not
 	want=20/0/0 want9=0/20/20
 	uv_forks "$uv" || { want=0/0/0; want9=0/0/0; }
 	both -- "$T/uv_env" alone 20
@@ -71,7 +71,7 @@ else
 	bad "libuv's headers (libuv1-dev, from scripts/install-deps) or its build: $(head -c 300 "$T/uv.err" 2>/dev/null)"
 fi
 
-# The reader of libuv's child code (shim/code_x86_64.c), on a libuv of
+# The reader of libuv's child code (shim/engine/code/code_x86_64.c), on a libuv of
 # one function in sixteen shapes (tests/plugins/uv_shapes_x86_64.S), with
 # a thread reading the environment: libuv's own shape rerouted, every
 # other one (the register written, plainly, hidden or on a path also

@@ -42,7 +42,7 @@ fi
 # shim. Counts: the script tells on stderr how many of its calls reached
 # uv_spawn (N), how many with 9 or more stdio entries (M) and with uid/gid
 # (U). The N - M with at most 8 stdio entries are rerouted, their
-# children given options without env (shim/rt_libuv.c); the M stay real
+# children given options without env (shim/engine/runtimes/rt_libuv.c); the M stay real
 # (fallback_options). libuv 1.53+ forks only for uid/gid (U).
 if have node; then
 	ns_stat() { # KEY: from the stats line of the script's own process

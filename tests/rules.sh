@@ -3,7 +3,7 @@
 # before the decision, and nothing that runs in a rerouted child or the
 # engine's child, may take a lock of libc's or the loader's, or
 # allocate. The files that hold such code (LOCKFREE below) include
-# shim/lockfree.h, which makes a direct call to the obvious offenders a
+# shim/engine/lockfree.h, which makes a direct call to the obvious offenders a
 # compile error; this script checks what the compiler cannot see: every
 # function their objects call must be one of ALLOW (system calls and
 # lock-free libc functions), or defined in one of these objects.
@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")/.."
 B=${1:-${B:-build}}
 LOCKFREE="fork walk sites site_list elf env import_calls code_x86_64 audit_child guard guard_env guard_exec exec_path
-	signals log decisions proc loader asan spawn_child spawn_actions $(cd shim && ls rt_*.c | sed 's/\.c$//')"
+	signals log decisions proc loader asan spawn_child spawn_actions $(cd shim/engine/runtimes && ls rt_*.c | sed 's/\.c$//')"
 
 # Lock-free libc: system call wrappers, string and signal-set functions.
 ALLOW="_exit chdir close dup2 execve fchdir fcntl fstat getauxval geteuid getgid getpgid getpid
@@ -57,9 +57,10 @@ ALLOW="$ALLOW environ __environ"
 
 objs=()
 for f in $LOCKFREE; do
-	o=$B/shim/$f.o
-	[ -e "$o" ] || { echo "FAIL: rules: $o not built"; exit 1; }
-	grep -q '#include "lockfree.h"' "shim/$f.c" || { echo "FAIL: rules: shim/$f.c does not include lockfree.h"; exit 1; }
+	src=$(find shim -name "$f.c")
+	o=$B/${src%.c}.o
+	[ -n "$src" ] && [ -e "$o" ] || { echo "FAIL: rules: $f.o not built"; exit 1; }
+	grep -q '#include "lockfree.h"' "$src" || { echo "FAIL: rules: $src does not include lockfree.h"; exit 1; }
 	objs+=("$o")
 done
 for s in $B/asm/*.o; do objs+=("$s"); done
@@ -75,7 +76,7 @@ for o in "${objs[@]}"; do
 done
 [ $bad = 0 ] && echo "ok: rules: the fork path and the children's code call only lock-free functions (${#objs[@]} objects)"
 
-# The second rule (shim/proc.c, issue 21): every piece of per-process
+# The second rule (shim/engine/proc.c, issue 21): every piece of per-process
 # state is right in the child of any fork. Every writable variable of
 # the library is named here with what a copy does with it; a variable
 # added without a line here fails the check until someone has decided.
@@ -117,9 +118,9 @@ proc:shim_proc_marker kept:the-page's-address;its-word-is-the-renewal
 proc:shim_proc_pid renewed:shim_proc_renew
 proc:shim_proc_gen renewed:shim_proc_renew
 log:stats_gen renewed:shim_stats_claim
-resolve:real kept:start-up,read-only-after
-resolve:init_once kept:start-up
-resolve:printed kept:set-at-exit
+attach:real kept:start-up,read-only-after
+attach:init_once kept:start-up
+attach:printed kept:set-at-exit
 code_x86_64:seen kept:only-during-a-rebuild
 code_x86_64:todo kept:only-during-a-rebuild
 code_x86_64:access kept:only-during-a-rebuild
@@ -157,7 +158,7 @@ system:saved_quit kept:written-again-by-the-next-first-user
 system:atfork_once kept:glibc's-pthread_once-knows-forks
 "
 state_bad=0 nstate=0
-found=$(for o in $B/shim/*.o; do
+found=$(for o in $(find $B/shim -name "*.o"); do
 	nm "$o" | awk -v f="$(basename "$o" .o)" '$2 ~ /^[bBdD]$/ {sub(/\..*/, "", $3); print f ":" $3}'
 done | sort -u)
 for v in $found; do

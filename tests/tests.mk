@@ -47,7 +47,7 @@ $(T)/plugins/libreload_b.so: tests/plugins/reload.c
 	$(CC) $(CFLAGS) -shared -fPIC -DCHILD_EXECS=0 -Wl,-soname,libreload_b.so -o $@ $<
 
 # A libuv of one function in sixteen shapes of its child's code, for the
-# reader of that code (shim/code_x86_64.c, tests/concurrency.sh).
+# reader of that code (shim/engine/code/code_x86_64.c, tests/concurrency.sh).
 ifeq ($(ARCH),x86_64)
 UV_SHAPES := $(foreach n,0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15,$(T)/plugins/libuv_shape$(n).so)
 PLUGINS += $(UV_SHAPES)
@@ -71,12 +71,12 @@ $(T)/reliability/secure_probe: tests/reliability/secure_probe.c
 # sources compiled into them (not the library: its interposed exit,
 # setenv and exec family have no place in a fuzzer).
 FUZZ_CC ?= $(shell scripts/fuzz-cc)
-FUZZ_SRCS := shim/config.c shim/log.c shim/site_list.c shim/decisions.c
+FUZZ_SRCS := shim/engine/config.c shim/engine/log.c shim/engine/fork/site_list.c shim/engine/fork/decisions.c
 FUZZ := $(B)/fuzz/fuzz_config $(B)/fuzz/fuzz_sites
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) shim/shim.h | deps
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) shim/engine/shim.h | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -std=gnu11 -Wall -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $< $(FUZZ_SRCS) -ldl -lpthread
+		-fno-sanitize-recover=all -Ishim/engine -o $@ $< $(FUZZ_SRCS) -ldl -lpthread
 
 test-bins: $(LIB) $(T)/check_preloaded $(T)/check_linked $(PROGS) $(PLUGINS) $(REL_PROGS) $(FUZZ) \
 	$(B)/demo/spawn_cost

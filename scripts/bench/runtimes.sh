@@ -167,7 +167,7 @@ uvloop.install(); asyncio.run(main())"
 done
 echo
 echo "Node's spawns are rerouted: libuv's child is given a copy of its options without env, so"
-echo "it never writes environ (shim/rt_libuv.c). Java's FORK mode is declined: its child assigns"
+echo "it never writes environ (shim/engine/runtimes/rt_libuv.c). Java's FORK mode is declined: its child assigns"
 echo "environ, which every thread reads, and the JVM always runs other threads (docs/sites.md);"
 echo "its forks stay real, \"declined: threads\" above."
 echo

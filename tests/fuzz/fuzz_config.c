@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../shim/shim.h"
+#include "../../shim/engine/shim.h"
 
 /* proc.c, not linked: one process, never a copy */
 static int one = 1;

@@ -6,7 +6,7 @@
 # as Node's tools/test.py passes them.
 # Claims: the libuv spawns reach the shim at uv_spawn and are rerouted,
 # their children given options without env so that they never write
-# environ (shim/rt_libuv.c); in any mode, fork=all included (the site
+# environ (shim/engine/runtimes/rt_libuv.c); in any mode, fork=all included (the site
 # decides first). None is left undecoded.
 node_all=yes
 

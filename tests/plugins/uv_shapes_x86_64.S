@@ -1,5 +1,5 @@
 /* A libuv of one function, for the reader of libuv's child code
- * (shim/code_x86_64.c): `int uv_spawn(void *loop, void *proc, const
+ * (shim/engine/code/code_x86_64.c): `int uv_spawn(void *loop, void *proc, const
  * uv_process_options_t *o)` forks; its child does what libuv's does
  * with options (o in r14: env at 0x18, args 0x10, file 0x8), then
  * execvp and _exit(127); the parent returns the pid. uv_version says

@@ -18,7 +18,7 @@
  * The lock is a recursive pthread mutex inside ld.so's _rtld_global,
  * whose layout differs between versions: it is found, not assumed. In
  * a dl_iterate_phdr callback this thread holds it once, so it reads as a
- * recursive mutex of ours held once does (resolve.c makes one at
+ * recursive mutex of ours held once does (attach.c makes one at
  * start-up for comparison: lock, count, owner, users and kind), with
  * this thread's id as its owner (nptl's third word). The only place of
  * _rtld_global that reads so is a candidate, confirmed when its owner
@@ -46,7 +46,7 @@ static bool stuck;            /* this copy inherited it held */
 static int ref[REF_WORDS];    /* a recursive mutex held once, owner aside */
 static bool have_ref;
 
-/* At start-up (resolve.c): `m` is a recursive mutex this thread holds once. */
+/* At start-up (attach.c): `m` is a recursive mutex this thread holds once. */
 void shim_loader_reference(const void *m)
 {
 	memcpy(ref, m, sizeof ref);

@@ -13,7 +13,7 @@
  *
  * Rule for everything fork() does before the clone and everything the
  * child does: no lock of libc's or the loader's, no allocation. Every
- * real symbol is resolved at start-up (resolve.c), the sites come from
+ * real symbol is resolved at start-up (attach.c), the sites come from
  * the objects' own symbol tables (elf.c, sites.c), the unwinder is our
  * own copy (walk.c). tests/rules.sh holds the build to it.
  *

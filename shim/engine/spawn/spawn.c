@@ -88,7 +88,7 @@ static void ask_signals(void)
 	internal_ignored = !(clone3_spawn && clone3_works);
 }
 
-/* At start-up (resolve.c), in a process where rerouted children may
+/* At start-up (attach.c), in a process where rerouted children may
  * come: what the engine asks libc once (ask_signals looks a symbol up;
  * the layout probe calls libc's file-action functions, which allocate)
  * must not be asked first by such a child, which shares the parent's

@@ -31,7 +31,7 @@
 extern char **environ;
 #define G shim_guard
 
-/* fork=all holds for the process that read it (resolve.c removed it
+/* fork=all holds for the process that read it (attach.c removed it
  * from the environment) and for what that process execs in place: an
  * exec from that very pid, not from one of its children, passes
  * VFORKSHIM_FORK=all on, after the environment it asked for (an entry

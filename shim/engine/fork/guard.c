@@ -1,7 +1,7 @@
 /* The child guard: what the child of a rerouted fork may do to memory
  * it shares with its parent. Every function here is exported but acts
  * only while shim_guard.active, i.e. in that child; elsewhere it goes
- * straight to the next definition (resolved at start-up, resolve.c).
+ * straight to the next definition (resolved at start-up, attach.c).
  *
  * Rules the child lives by (each answers a hazard of design.md); the
  * environment is guard_env.c's, the exec family guard_exec.c's:

@@ -20,7 +20,7 @@
 #define SHIM_EXPORT __attribute__((visibility("default")))
 #define SHIM_VERSION "0.1.0"
 
-/* ---- real symbols (resolve.c) ---- */
+/* ---- real symbols (attach.c) ---- */
 /* Every next definition the library calls, resolved once at start-up:
  * resolving one later, in a fork() or in a rerouted child, would ask
  * the loader (dlsym), whose lock another thread may hold. */
@@ -106,7 +106,7 @@ enum shim_log_level { LOG_OFF, LOG_WARN, LOG_INFO, LOG_DEBUG };
 struct shim_config {
 	bool enabled;             /* VFORKSHIM */
 	enum shim_fork_mode fork; /* VFORKSHIM_FORK; `all` is removed from the
-				     environment at start-up (resolve.c) */
+				     environment at start-up (attach.c) */
 	pid_t fork_all_pid;       /* the process that read `all`, or 0 */
 	const char *sites;        /* VFORKSHIM_SITES, raw; parsed by sites.c */
 	enum shim_spawn_mode spawn; /* VFORKSHIM_SPAWN */
