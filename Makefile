@@ -61,7 +61,7 @@ SHIM_CFLAGS += -DSHIM_NO_STUB
 $(info vforkshim: no clone stub for $(ARCH): fork() is never rerouted there)
 endif
 
-SRCS := $(wildcard shim/engine/*.c shim/engine/*/*.c)
+SRCS := $(wildcard shim/common/*.c shim/engine/*.c shim/engine/*/*.c)
 OBJS := $(SRCS:shim/%.c=$(B)/shim/%.o) $(STUB_OBJ)
 LIB := $(B)/libvforkshim.so
 

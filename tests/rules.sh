@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${1:-${B:-build}}
-LOCKFREE="fork walk sites site_list elf env import_calls code_x86_64 audit_child guard guard_env guard_exec exec_path
+LOCKFREE="fork walk sites site_list elf dynsym env import_calls code_x86_64 audit_child guard guard_env guard_exec exec_path
 	signals log decisions proc loader asan spawn_child spawn_actions $(cd shim/engine/runtimes && ls rt_*.c | sed 's/\.c$//')"
 
 # Lock-free libc: system call wrappers, string and signal-set functions.
@@ -60,7 +60,7 @@ for f in $LOCKFREE; do
 	src=$(find shim -name "$f.c")
 	o=$B/${src%.c}.o
 	[ -n "$src" ] && [ -e "$o" ] || { echo "FAIL: rules: $f.o not built"; exit 1; }
-	grep -q '#include "lockfree.h"' "$src" || { echo "FAIL: rules: $src does not include lockfree.h"; exit 1; }
+	grep -q 'lockfree\.h"' "$src" || { echo "FAIL: rules: $src does not include lockfree.h"; exit 1; }
 	objs+=("$o")
 done
 for s in $B/asm/*.o; do objs+=("$s"); done
@@ -91,7 +91,7 @@ audit:started_ns renewed:claim(),by-pid
 audit:kind_name kept:constant
 audit_child:shim_audit_child renewed:shim_audit_forget
 config:cfg kept:start-up-configuration
-config:names kept:constant
+parse:names kept:constant
 decisions:shim_decisions renewed:shim_decisions_forget
 env:gate renewed:shim_env_forget,a-generation-of-its-own
 env:writers renewed:shim_env_forget

@@ -71,7 +71,7 @@ $(T)/reliability/secure_probe: tests/reliability/secure_probe.c
 # sources compiled into them (not the library: its interposed exit,
 # setenv and exec family have no place in a fuzzer).
 FUZZ_CC ?= $(shell scripts/fuzz-cc)
-FUZZ_SRCS := shim/engine/config.c shim/engine/log.c shim/engine/fork/site_list.c shim/engine/fork/decisions.c
+FUZZ_SRCS := shim/common/parse.c shim/engine/config.c shim/engine/log.c shim/engine/fork/site_list.c shim/engine/fork/decisions.c
 FUZZ := $(B)/fuzz/fuzz_config $(B)/fuzz/fuzz_sites
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) shim/engine/shim.h | deps
 	@mkdir -p $(@D)

@@ -99,9 +99,7 @@ void shim_audit_forget(void);
 void shim_loader_forget(void);
 
 /* ---- configuration (config.c) ---- */
-enum shim_fork_mode { FORK_SITES, FORK_ALL, FORK_OFF };
-enum shim_spawn_mode { SPAWN_AUTO, SPAWN_ALWAYS, SPAWN_OFF };
-enum shim_log_level { LOG_OFF, LOG_WARN, LOG_INFO, LOG_DEBUG };
+#include "../common/parse.h"
 
 struct shim_config {
 	bool enabled;             /* VFORKSHIM */
@@ -127,12 +125,6 @@ extern struct shim_config cfg;
 /* Reads the environment into `cfg`; `getenv_fn` is a parameter so that
  * the unit tests can feed it a table. Warnings go through shim_log. */
 void shim_config_load(struct shim_config *c, const char *(*getenv_fn)(const char *));
-/* Parsers, exposed for the unit tests: return 0, or -1 for a bad value. */
-int shim_parse_bool_enable(const char *s, bool *out);
-int shim_parse_fork_mode(const char *s, enum shim_fork_mode *out);
-int shim_parse_spawn_mode(const char *s, enum shim_spawn_mode *out);
-int shim_parse_size(const char *s, unsigned long long *out);
-int shim_parse_log_level(const char *s, enum shim_log_level *out);
 /* Opens the log file for one write; -1 with errno when it is refused. */
 int shim_open_log_file(const char *path);
 /* Decides the `auto` spawn modes from a libc name and version. */
@@ -391,18 +383,14 @@ struct shim_site_def {
 /* A loaded object, seen through its own program headers and dynamic
  * symbol table (elf.c), inside a dl_iterate_phdr callback. */
 #include <link.h>
+#include "../common/dynsym.h"
 struct shim_object {
 	const struct dl_phdr_info *info;
 	const char *path, *soname;
 	uintptr_t text_start, text_end; /* its executable segments */
-	const ElfW(Sym) *symtab;
-	const char *strtab;
-	size_t strsz;
-	const uint32_t *gnu_hash;
-	const ElfW(Word) *sysv_hash;
+	struct shim_dynsym sym; /* its dynamic symbols (common/dynsym.c) */
 };
 bool shim_object_init(struct shim_object *o, const struct dl_phdr_info *info, const char *program);
-uintptr_t shim_dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v);
 bool shim_object_sym(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size);
 bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size);
 void *shim_object_callable(const struct shim_object *o, const char *name);

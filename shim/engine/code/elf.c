@@ -13,22 +13,13 @@
 
 #include "shim.h"
 #include "lockfree.h"
+#include "../../common/dynsym.h"
 
 #if __SIZEOF_POINTER__ == 8
-#define BLOOM_BITS 64
 #define SYM_TYPE ELF64_ST_TYPE
 #else
-#define BLOOM_BITS 32
 #define SYM_TYPE ELF32_ST_TYPE
 #endif
-
-/* glibc relocates the pointers of the dynamic section in place; other
- * loaders (musl) and the vDSO leave them as offsets from the base. An
- * unrelocated value is smaller than the base of a relocated object. */
-uintptr_t shim_dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v)
-{
-	return v < info->dlpi_addr ? info->dlpi_addr + v : v;
-}
 
 bool shim_object_init(struct shim_object *o, const struct dl_phdr_info *info, const char *program)
 {
@@ -48,91 +39,15 @@ bool shim_object_init(struct shim_object *o, const struct dl_phdr_info *info, co
 				o->text_end = a + ph->p_memsz;
 		}
 	}
-	if (!dyn)
+	if (!shim_dynsym_init(&o->sym, info->dlpi_addr, dyn))
 		return false;
-	ElfW(Addr) soname = 0;
-	bool has_soname = false;
-	for (; dyn->d_tag != DT_NULL; dyn++) {
-		switch (dyn->d_tag) {
-		case DT_SYMTAB: o->symtab = (const void *)shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
-		case DT_STRTAB: o->strtab = (const void *)shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
-		case DT_STRSZ: o->strsz = dyn->d_un.d_val; break;
-		case DT_GNU_HASH: o->gnu_hash = (const void *)shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
-		case DT_HASH: o->sysv_hash = (const void *)shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
-		case DT_SONAME: soname = dyn->d_un.d_val; has_soname = true; break;
-		}
-	}
-	if (!o->symtab || !o->strtab || !(o->gnu_hash || o->sysv_hash))
-		return false;
-	if (has_soname && soname < o->strsz)
-		o->soname = o->strtab + soname;
+	o->soname = o->sym.soname;
 	return true;
-}
-
-static uint32_t gnu_hash(const char *s)
-{
-	uint32_t h = 5381;
-	for (; *s; s++)
-		h = h * 33 + (unsigned char)*s;
-	return h;
-}
-
-static uint32_t sysv_hash(const char *s)
-{
-	uint32_t h = 0;
-	for (; *s; s++) {
-		h = (h << 4) + (unsigned char)*s;
-		uint32_t g = h & 0xf0000000u;
-		h ^= g >> 24;
-		h &= ~g;
-	}
-	return h;
-}
-
-/* A defined symbol of `type` named `name`? */
-static bool is(const struct shim_object *o, uint32_t i, const char *name, unsigned type)
-{
-	const ElfW(Sym) *s = &o->symtab[i];
-	return s->st_shndx != SHN_UNDEF && s->st_value && SYM_TYPE(s->st_info) == type &&
-	       s->st_name < o->strsz && strcmp(o->strtab + s->st_name, name) == 0;
 }
 
 static const ElfW(Sym) *find(const struct shim_object *o, const char *name, unsigned type)
 {
-	if (o->gnu_hash) {
-		const uint32_t *h = o->gnu_hash;
-		uint32_t nbuckets = h[0], symoffset = h[1], bloom_size = h[2], shift = h[3];
-		const ElfW(Addr) *bloom = (const ElfW(Addr) *)&h[4];
-		const uint32_t *buckets = (const uint32_t *)&bloom[bloom_size];
-		const uint32_t *chain = &buckets[nbuckets];
-		if (!nbuckets || !bloom_size)
-			return NULL;
-		uint32_t hash = gnu_hash(name);
-		ElfW(Addr) word = bloom[(hash / BLOOM_BITS) % bloom_size];
-		ElfW(Addr) mask = ((ElfW(Addr))1 << (hash % BLOOM_BITS)) |
-				  ((ElfW(Addr))1 << ((hash >> shift) % BLOOM_BITS));
-		if ((word & mask) != mask)
-			return NULL;
-		uint32_t i = buckets[hash % nbuckets];
-		if (i < symoffset)
-			return NULL;
-		for (;; i++) {
-			uint32_t h2 = chain[i - symoffset];
-			if ((hash | 1) == (h2 | 1) && is(o, i, name, type))
-				return &o->symtab[i];
-			if (h2 & 1)
-				return NULL;
-		}
-	}
-	const ElfW(Word) *h = o->sysv_hash;
-	ElfW(Word) nbucket = h[0];
-	const ElfW(Word) *bucket = &h[2], *chain = &bucket[nbucket];
-	if (!nbucket)
-		return NULL;
-	for (ElfW(Word) i = bucket[sysv_hash(name) % nbucket]; i; i = chain[i])
-		if (is(o, i, name, type))
-			return &o->symtab[i];
-	return NULL;
+	return shim_dynsym_find(&o->sym, name, shim_dynsym_hash(name), 1u << type);
 }
 
 static bool lookup(const struct shim_object *o, const char *name, unsigned type,
@@ -184,8 +99,8 @@ bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *
 #endif
 static bool named(const struct shim_object *o, size_t symidx, const char *name)
 {
-	const ElfW(Sym) *sym = &o->symtab[symidx];
-	return sym->st_name < o->strsz && strcmp(o->strtab + sym->st_name, name) == 0;
+	const ElfW(Sym) *sym = &o->sym.symtab[symidx];
+	return sym->st_name < o->sym.strsz && strcmp(o->sym.strtab + sym->st_name, name) == 0;
 }
 
 bool shim_object_reloc(const struct shim_object *o, const char *name, uintptr_t *where)
@@ -195,19 +110,19 @@ bool shim_object_reloc(const struct shim_object *o, const char *name, uintptr_t 
 	for (int i = 0; i < info->dlpi_phnum; i++)
 		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
 			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-	if (!dyn || !o->symtab)
+	if (!dyn || !o->sym.symtab)
 		return false;
 	uintptr_t jmprel = 0, rela = 0, rel = 0;
 	size_t jmprelsz = 0, relasz = 0, relsz = 0;
 	bool plt_rela = true;
 	for (; dyn->d_tag != DT_NULL; dyn++) {
 		switch (dyn->d_tag) {
-		case DT_JMPREL: jmprel = shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_JMPREL: jmprel = shim_dyn_ptr(info->dlpi_addr, dyn->d_un.d_ptr); break;
 		case DT_PLTRELSZ: jmprelsz = dyn->d_un.d_val; break;
 		case DT_PLTREL: plt_rela = dyn->d_un.d_val == DT_RELA; break;
-		case DT_RELA: rela = shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_RELA: rela = shim_dyn_ptr(info->dlpi_addr, dyn->d_un.d_ptr); break;
 		case DT_RELASZ: relasz = dyn->d_un.d_val; break;
-		case DT_REL: rel = shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_REL: rel = shim_dyn_ptr(info->dlpi_addr, dyn->d_un.d_ptr); break;
 		case DT_RELSZ: relsz = dyn->d_un.d_val; break;
 		}
 	}
@@ -288,27 +203,6 @@ bool shim_object_mapped(const struct shim_object *o, uintptr_t a, size_t len)
 	return false;
 }
 
-/* The number of dynamic symbols: DT_HASH says it; with DT_GNU_HASH
- * alone, the end of the last chain. */
-static uint32_t symbols(const struct shim_object *o)
-{
-	if (o->sysv_hash)
-		return o->sysv_hash[1];
-	const uint32_t *h = o->gnu_hash;
-	uint32_t nbuckets = h[0], symoffset = h[1], bloom_size = h[2];
-	const uint32_t *buckets = (const uint32_t *)&((const ElfW(Addr) *)&h[4])[bloom_size];
-	const uint32_t *chain = &buckets[nbuckets];
-	uint32_t last = 0;
-	for (uint32_t i = 0; i < nbuckets; i++)
-		if (buckets[i] > last)
-			last = buckets[i];
-	if (last < symoffset)
-		return symoffset;
-	while (!(chain[last - symoffset] & 1))
-		last++;
-	return last + 1;
-}
-
 /* Does `a` lie among the object's exported functions named `prefix`...:
  * is the nearest such function that starts at or below it, and the
  * nearest that starts above it, of that name? (The code of a library
@@ -316,17 +210,17 @@ static uint32_t symbols(const struct shim_object *o)
  * library between the two would name itself.) */
 bool shim_object_among(const struct shim_object *o, const char *prefix, uintptr_t a)
 {
-	uint32_t n = symbols(o);
+	uint32_t n = shim_dynsym_count(&o->sym);
 	size_t plen = strlen(prefix);
 	uintptr_t below = 0, above = UINTPTR_MAX;
 	bool below_ours = false, above_ours = false;
 	for (uint32_t i = 0; i < n; i++) {
-		const ElfW(Sym) *s = &o->symtab[i];
+		const ElfW(Sym) *s = &o->sym.symtab[i];
 		if (s->st_shndx == SHN_UNDEF || !s->st_value || SYM_TYPE(s->st_info) != STT_FUNC ||
-		    s->st_name >= o->strsz)
+		    s->st_name >= o->sym.strsz)
 			continue;
 		uintptr_t f = o->info->dlpi_addr + s->st_value;
-		bool ours = strncmp(o->strtab + s->st_name, prefix, plen) == 0;
+		bool ours = strncmp(o->sym.strtab + s->st_name, prefix, plen) == 0;
 		if (f <= a && f >= below) {
 			below_ours = f == below ? below_ours && ours : ours;
 			below = f;

@@ -17,6 +17,7 @@
 
 #include "shim.h"
 #include "lockfree.h"
+#include "../../common/dynsym.h"
 
 #if defined(__x86_64__)
 
@@ -50,9 +51,9 @@ static int import_slots(const struct shim_object *o, const char *name, uintptr_t
 	size_t relsz[2] = { 0, 0 };
 	for (; dyn->d_tag != DT_NULL; dyn++) {
 		switch (dyn->d_tag) {
-		case DT_JMPREL: rel[0] = (const void *)shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_JMPREL: rel[0] = (const void *)shim_dyn_ptr(info->dlpi_addr, dyn->d_un.d_ptr); break;
 		case DT_PLTRELSZ: relsz[0] = dyn->d_un.d_val; break;
-		case DT_RELA: rel[1] = (const void *)shim_dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_RELA: rel[1] = (const void *)shim_dyn_ptr(info->dlpi_addr, dyn->d_un.d_ptr); break;
 		case DT_RELASZ: relsz[1] = dyn->d_un.d_val; break;
 		}
 	}
@@ -60,7 +61,7 @@ static int import_slots(const struct shim_object *o, const char *name, uintptr_t
 		for (size_t i = 0; rel[t] && i < relsz[t] / sizeof **rel; i++) {
 			unsigned type = ELF64_R_TYPE(rel[t][i].r_info);
 			size_t sym = ELF64_R_SYM(rel[t][i].r_info);
-			if (!sym || o->symtab[sym].st_name >= o->strsz || strcmp(o->strtab + o->symtab[sym].st_name, name))
+			if (!sym || o->sym.symtab[sym].st_name >= o->sym.strsz || strcmp(o->sym.strtab + o->sym.symtab[sym].st_name, name))
 				continue;
 			if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) {
 				if (others)
