@@ -48,7 +48,7 @@ override CFLAGS += $(SAN_FLAGS)
 SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden -Ishim/engine \
 	-ftls-model=initial-exec -D_GNU_SOURCE -MD -MP -funwind-tables
 SHIM_LDFLAGS := -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined \
-	-Wl,--version-script=shim/engine/local.map
+	-Wl,--version-script=shim/engine/engine.map
 # libgcc's unwinder linked in, its symbols hidden (walk.c): no dlopen of
 # libgcc_s at a fork, no lock of its, nothing for an exec'd child to load
 SHIM_LIBS := -ldl -lpthread -static-libgcc -Wl,--exclude-libs,ALL -Wl,-Bstatic -lgcc_eh -Wl,-Bdynamic
@@ -61,20 +61,53 @@ SHIM_CFLAGS += -DSHIM_NO_STUB
 $(info vforkshim: no clone stub for $(ARCH): fork() is never rerouted there)
 endif
 
-SRCS := $(wildcard shim/common/*.c shim/engine/*.c shim/engine/*/*.c)
-OBJS := $(SRCS:shim/%.c=$(B)/shim/%.o) $(STUB_OBJ)
+# Two libraries (issue 23): the front, libvforkshim.so, is what users
+# preload: the interposers and the decision whether this process can
+# gain, importing nothing but the loader's _r_debug. The engine beside it,
+# libvforkshim-engine.so, is loaded by the front only where it can help.
+# shim/common/ is built into both.
+COMMON_SRCS := $(wildcard shim/common/*.c)
+FRONT_SRCS := $(wildcard shim/front/*.c)
+SRCS := $(wildcard shim/engine/*.c shim/engine/*/*.c)
+COMMON_OBJS := $(COMMON_SRCS:shim/%.c=$(B)/shim/%.o)
+FRONT_OBJS := $(FRONT_SRCS:shim/%.c=$(B)/shim/%.o)
+OBJS := $(SRCS:shim/%.c=$(B)/shim/%.o) $(COMMON_OBJS) $(STUB_OBJ)
 LIB := $(B)/libvforkshim.so
+ENGINE := $(B)/libvforkshim-engine.so
+# The front's own string functions (shim/front/string.c) must not become
+# calls to themselves
+FRONT_CFLAGS := -fno-builtin -fno-tree-loop-distribute-patterns -I$(B)/shim/front
 
 PROBE := $(B)/vforkshim-probe
-all: $(LIB) $(PROBE)
+all: $(LIB) $(ENGINE) $(PROBE)
 
 # the doctor's probe (scripts/probe.c): its fork is a site by name
 $(PROBE): scripts/probe.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -std=gnu11 -Wall -Wextra -rdynamic -o $@ $<
 
-$(LIB): $(OBJS) shim/engine/local.map
+$(ENGINE): $(OBJS) shim/engine/engine.map
 	$(CC) $(CFLAGS) $(LDFLAGS) $(SHIM_LDFLAGS) -o $@ $(OBJS) $(SHIM_LIBS)
+
+# The front is useless without the engine beside it: building one builds both.
+$(LIB): $(FRONT_OBJS) $(COMMON_OBJS) | $(ENGINE)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined \
+		-o $@ $(FRONT_OBJS) $(COMMON_OBJS)
+
+# Each runtime's marker symbols (SHIM_MARKERS in its file), for the
+# front, with their GNU hashes (common/dynsym.c: h = h * 33 + c from 5381)
+$(B)/shim/front/markers.inc: $(wildcard shim/engine/runtimes/*.c) Makefile
+	@mkdir -p $(@D)
+	sed -n 's/^SHIM_MARKERS(\(.*\));$$/\1/p' $^ | tr -d ' "' | tr ',' '\n' | \
+		awk 'NF { h = 5381; for (i = 1; i <= length($$0); i++) \
+			h = (h * 33 + index("$(MARKER_CHARS)", substr($$0, i, 1)) + 47) % 4294967296; \
+			printf "{ \"%s\", %uu },\n", $$0, h }' > $@.tmp && mv $@.tmp $@
+MARKER_CHARS := 0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz
+$(B)/shim/front/decide.o: $(B)/shim/front/markers.inc
+
+$(B)/shim/front/%.o: shim/front/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SHIM_CFLAGS) $(FRONT_CFLAGS) -c -o $@ $<
 
 $(B)/shim/%.o: shim/%.c
 	@mkdir -p $(@D)
@@ -151,7 +184,7 @@ MANDIR ?= $(PREFIX)/share/man
 INSTALLED := $(LIBDIR)/libvforkshim.so $(BINDIR)/vforkshim $(LIBEXECDIR)/probe $(LIBEXECDIR)/ps $(LIBEXECDIR)/audit $(DATADIR)/vforkshim.gdb \
 	$(DATADIR)/vforkshim.conf.example $(MANDIR)/man1/vforkshim.1 $(MANDIR)/man7/vforkshim.7
 
-install: $(LIB) $(PROBE)
+install: $(LIB) $(ENGINE) $(PROBE)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libvforkshim.so

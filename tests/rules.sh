@@ -42,6 +42,8 @@ ALLOW="$ALLOW __asan_get_shadow_mapping __asan_handle_vfork __asan_unpoison_memo
 # unresolved, which cannot be the case once a fork has been rerouted;
 # cfg and real are read-only after it; the runtimes' section bounds.
 ALLOW="$ALLOW shim_init shim_next_getenv cfg real stats __start_shim_rt __stop_shim_rt"
+# The front's code, which the walk steps over: set at attach, read-only after.
+ALLOW="$ALLOW shim_front_code_start shim_front_code_end"
 # Audit mode (VFORKSHIM_AUDIT, audit.c) reroutes nothing: its fork is
 # libc's, before which it may record (mmap, clock_gettime, a trylock).
 ALLOW="$ALLOW shim_audit_fork"
@@ -121,6 +123,20 @@ log:stats_gen renewed:shim_stats_claim
 attach:real kept:start-up,read-only-after
 attach:init_once kept:start-up
 attach:printed kept:set-at-exit
+attach:calls kept:constant
+attach:why_loaded kept:start-up,read-only-after
+attach:shim_front_code_start kept:start-up,read-only-after
+attach:shim_front_code_end kept:start-up,read-only-after
+decide:markers kept:constant
+decide:names kept:constant
+decide:loaders kept:constant
+engine:shim_front_engine kept:start-up,read-only-after:the-engine-stays-mapped-in-a-copy
+engine:shim_front_live kept:start-up,read-only-after:the-copy's-engine-is-its-parent's
+next:self kept:start-up:objects-loaded-at-start-stay
+next:nobjects kept:start-up:objects-loaded-at-start-stay
+next:cache kept:start-up:objects-loaded-at-start-stay
+next:state kept:start-up:objects-loaded-at-start-stay
+next:shim_front_next kept:next-definitions-are-the-same-in-a-copy
 code_x86_64:seen kept:only-during-a-rebuild
 code_x86_64:todo kept:only-during-a-rebuild
 code_x86_64:access kept:only-during-a-rebuild
@@ -163,7 +179,7 @@ found=$(for o in $(find $B/shim -name "*.o"); do
 done | sort -u)
 for v in $found; do
 	nstate=$((nstate + 1))
-	case "$v" in rt_*:rt_*|rt_*:sites) continue ;; esac # each runtime's description: constant
+	case "$v" in rt_*:rt_*|rt_*:sites|rt_*:markers) continue ;; esac # each runtime's description: constant
 	grep -q "^$v " <<<"$STATE" && continue
 	echo "FAIL: state: $v is not classified: renewed in the child of a fork, or kept, and why (tests/rules.sh, STATE)"
 	state_bad=1

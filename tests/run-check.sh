@@ -50,6 +50,8 @@ echo "== integration"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/integration.sh || failed=1
 echo "== fork"
 LIB="$LIB" LOGS="$LOGS" timeout 600 tests/fork.sh || failed=1
+echo "== the front and the engine"
+LIB="$LIB" LOGS="$LOGS" timeout 600 tests/front.sh || failed=1
 if [ -n "${SAN_PRELOAD:-}" ]; then
 	echo "skip: benchmarks (they time the unsanitized build; the plain make check runs them)"
 else

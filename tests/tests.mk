@@ -19,10 +19,13 @@ $(T)/check_preloaded: $(SUITES) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(CHECK_CFLAGS) -o $@ $(SUITES) $(CHECK_LIBS) -ldl -lpthread
 
-$(T)/check_linked: $(SUITES) tests/check_config.c $(OBJS) | deps
+# the front and the engine linked into the program, the front's own
+# string functions aside (they would replace libc's for the whole test)
+LINKED_OBJS := $(filter-out %/front/string.o,$(FRONT_OBJS)) $(OBJS)
+$(T)/check_linked: $(SUITES) tests/check_config.c $(LINKED_OBJS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(CHECK_CFLAGS) -DLINKED -o $@ \
-		$(SUITES) tests/check_config.c $(OBJS) $(CHECK_LIBS) -ldl -lpthread
+		$(SUITES) tests/check_config.c $(LINKED_OBJS) $(CHECK_LIBS) -ldl -lpthread
 
 # -rdynamic: the tests name the programs' own functions as user sites
 $(T)/progs/%: tests/progs/%.c
@@ -32,7 +35,13 @@ $(T)/progs/%: tests/progs/%.c
 # Plugins the concurrency tests load and unload (tests/plugins/): the
 # reload pair is one source, built twice with the same code layout.
 PLUGINS := $(T)/plugins/libwaiter.so $(T)/plugins/libreload_a.so $(T)/plugins/libreload_b.so \
-	$(T)/plugins/libatfork.so
+	$(T)/plugins/libatfork.so $(T)/plugins/libusersite.so $(T)/plugins/libsecond.so
+$(T)/plugins/libusersite.so: tests/plugins/usersite.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
+$(T)/plugins/libsecond.so: tests/plugins/second.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 $(T)/plugins/libwaiter.so: tests/plugins/waiter.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
@@ -78,7 +87,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) shim/engine/shim.h | deps
 	$(FUZZ_CC) -g -O1 -std=gnu11 -Wall -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Ishim/engine -o $@ $< $(FUZZ_SRCS) -ldl -lpthread
 
-test-bins: $(LIB) $(T)/check_preloaded $(T)/check_linked $(PROGS) $(PLUGINS) $(REL_PROGS) $(FUZZ) \
+test-bins: $(LIB) $(ENGINE) $(T)/check_preloaded $(T)/check_linked $(PROGS) $(PLUGINS) $(REL_PROGS) $(FUZZ) \
 	$(B)/demo/spawn_cost
 
 check: test-bins
@@ -96,6 +105,11 @@ fuzz: $(FUZZ)
 
 .PHONY: deps test-bins check check-reliability fuzz
 -include $(T)/*.d $(T)/progs/*.d $(T)/reliability/*.d
+
+# No dlopen in it, and no -ldl: the front must find nothing to gain
+$(T)/progs/front_calls: tests/progs/front_calls.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $<
 
 # The register harness: C driver plus its assembly, x86_64 only.
 $(T)/progs/fork_regs: tests/progs/fork_regs.c tests/progs/fork_regs_x86_64.S

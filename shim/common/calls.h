@@ -14,15 +14,16 @@
 
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
 #define SHIM_API_VERSION 1
 
-/* X(return type, name, parameters, arguments). exit, execl, execle,
- * execlp and __libc_start_main are the front's own (front/calls.c):
- * one does not return, three take a variable list, one is not on
- * powerpc. */
+/* X(return type, name, parameters, arguments). exit, execveat, execl,
+ * execle, execlp and __libc_start_main are written out by hand in
+ * front/calls.c: one does not return, one may be missing (glibc before
+ * 2.34), three take a variable list, one is not on powerpc. */
 #define SHIM_CALLS(X)                                                                  \
 	X(pid_t, fork, (void), ())                                                     \
 	X(int, system, (const char *a), (a))                                           \
@@ -45,8 +46,6 @@
 	X(int, execvp, (const char *a, char *const b[]), (a, b))                       \
 	X(int, execvpe, (const char *a, char *const b[], char *const c[]), (a, b, c))  \
 	X(int, fexecve, (int a, char *const b[], char *const c[]), (a, b, c))          \
-	X(int, execveat, (int a, const char *b, char *const c[], char *const d[], int e), \
-	  (a, b, c, d, e))                                                             \
 	X(int, pthread_sigmask, (int a, const sigset_t *b, sigset_t *c), (a, b, c))    \
 	X(int, sigprocmask, (int a, const sigset_t *b, sigset_t *c), (a, b, c))        \
 	X(int, setuid, (uid_t a), (a))                                                 \
@@ -71,6 +70,7 @@ struct shim_calls {
 	SHIM_CALLS(SHIM_CALLS_FIELD)
 #undef SHIM_CALLS_FIELD
 	void (*exit)(int) __attribute__((noreturn));
+	int (*execveat)(int, const char *, char *const[], char *const[], int);
 	shim_start_main_fn libc_start_main;
 };
 
@@ -80,6 +80,9 @@ struct shim_front {
 	unsigned size, calls_size;   /* sizeof these two structs */
 	const struct shim_calls *next;
 	const char *why;             /* why the engine was loaded, for its log */
+	uintptr_t code_start, code_end; /* the front's code: its interposers'
+					   frames, which the engine's walk up
+					   from fork() steps over */
 };
 
 /* The engine's one export: its calls, or NULL (another version) */

@@ -38,6 +38,8 @@ bool shim_dynsym_init(struct shim_dynsym *d, uintptr_t base, const ElfW(Dyn) *dy
 		case DT_HASH: d->sysv_hash = (const void *)shim_dyn_ptr(base, dyn->d_un.d_ptr); break;
 		case DT_VERSYM: d->versym = (const void *)shim_dyn_ptr(base, dyn->d_un.d_ptr); break;
 		case DT_SONAME: soname = dyn->d_un.d_val; has_soname = true; break;
+		case DT_VERDEF: d->verdef = (const void *)shim_dyn_ptr(base, dyn->d_un.d_ptr); break;
+		case DT_VERDEFNUM: d->verdefnum = dyn->d_un.d_val; break;
 		}
 	}
 	if (!d->symtab || !d->strtab || !(d->gnu_hash || d->sysv_hash))

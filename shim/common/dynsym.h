@@ -19,6 +19,8 @@ struct shim_dynsym {
 	const ElfW(Word) *sysv_hash;
 	const ElfW(Half) *versym; /* DT_VERSYM, or NULL: no versions */
 	const char *soname;       /* DT_SONAME, or NULL */
+	const ElfW(Verdef) *verdef; /* DT_VERDEF: the versions it defines */
+	size_t verdefnum;
 };
 
 /* The types a lookup accepts, as a mask of 1 << STT_* */

@@ -1,59 +1,37 @@
-/* Real symbols and one-time initialisation.
+/* The engine's start: the front (front/engine.c) loads it and calls
+ * vforkshim_engine_attach, once, from its constructor.
  *
- * The first call into the shim may come from another library's
- * constructor, before ours has run, so every interposer starts with
- * shim_init() (or REAL(), which calls it when a pointer is still
- * empty): a pthread_once that resolves the next definition of every
- * function the shim interposes or calls through, with
- * dlsym(RTLD_NEXT), then reads the configuration. Nothing is resolved
- * later: a dlsym inside fork() or inside a rerouted child would take
- * the loader's lock, which another thread may hold while it runs a
- * plugin's constructor (issue 15, #3). */
-#include <dlfcn.h>
+ * The next definition of every function the engine interposes or calls
+ * through comes from the front, found from the front's place in the
+ * loader's list as dlsym(RTLD_NEXT) would find it there; the engine,
+ * loaded by dlopen, would find libc's and skip a second preloaded
+ * library. Nothing is resolved later: a lookup inside fork() or inside a
+ * rerouted child could wait on the loader's lock, which another thread
+ * may hold while it runs a plugin's constructor (issue 15, #3). Then the
+ * configuration is read. shim_init also runs from the interposers, in
+ * case one is called first; the once makes it one start either way. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "shim.h"
+#include "../common/calls.h"
 
-struct shim_real real;
+struct shim_calls real;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static char why_loaded[112];  /* the front's reason, for the debug log */
+uintptr_t shim_front_code_start, shim_front_code_end;
 
-static void *need(const char *name)
-{
-	void *p = dlsym(RTLD_NEXT, name);
-	if (!p) {
-		/* Without the real function there is nothing safe to fall
-		 * back to: this means a broken libc, not a configuration. */
-		static const char pre[] = "vforkshim: fatal: no next definition of ";
-		write(2, pre, sizeof pre - 1);
-		write(2, name, strlen(name));
-		write(2, "\n", 1);
-		_exit(127);
-	}
-	return p;
-}
-
-/* getenv is called by our own start-up (the configuration) and may be
- * called before it by another library's constructor: resolved on its
- * own, without the once. */
 char *(*shim_next_getenv(void))(const char *)
 {
-	char *(*f)(const char *) = __atomic_load_n(&real.getenv, __ATOMIC_ACQUIRE);
-	if (!f) {
-		f = (char *(*)(const char *))need("getenv");
-		__atomic_store_n(&real.getenv, f, __ATOMIC_RELEASE);
-	}
-	return f;
+	return real.getenv;
 }
 
 static const char *plain_getenv(const char *name)
 {
-	return shim_next_getenv()(name);
+	return real.getenv(name);
 }
-
-#define NEED(fn) (real.fn = (__typeof__(real.fn))need(#fn))
 
 /* What a recursive mutex held once by this thread looks like, for
  * loader.c to recognise the loader's own (its owner word aside). */
@@ -67,39 +45,9 @@ static void loader_reference(void)
 
 static void init_once_fn(void)
 {
-	shim_next_getenv();
-	NEED(fork);
-	NEED(system);
-	NEED(popen);
-	NEED(pclose);
-	NEED(posix_spawn);
-	NEED(posix_spawnp);
-	NEED(exit);
-	NEED(setenv);
-	NEED(unsetenv);
-	NEED(putenv);
-	NEED(clearenv);
-	NEED(secure_getenv);
-	NEED(execve);
-	NEED(execv);
-	NEED(execvp);
-	NEED(execvpe);
-	NEED(fexecve);
-	real.execveat = (__typeof__(real.execveat))dlsym(RTLD_NEXT, "execveat"); /* glibc >= 2.34 */
-	NEED(pthread_sigmask);
-	NEED(sigprocmask);
-	NEED(setuid);
-	NEED(setgid);
-	NEED(seteuid);
-	NEED(setegid);
-	NEED(setreuid);
-	NEED(setregid);
-	NEED(setresuid);
-	NEED(setresgid);
-	NEED(setgroups);
-	real.libc_start_main = (__typeof__(real.libc_start_main))need("__libc_start_main");
-
 	shim_config_load(&cfg, plain_getenv);
+	if (why_loaded[0])
+		shim_log(LOG_DEBUG, "engine loaded: %s", why_loaded);
 	/* before any state is held: a copy must be able to tell (proc.c) */
 	if (cfg.enabled && !shim_proc_init())
 		pthread_atfork(NULL, NULL, shim_proc_renew);
@@ -132,9 +80,31 @@ void shim_init(void)
 	pthread_once(&init_once, init_once_fn);
 }
 
-__attribute__((constructor)) static void shim_constructor(void)
+/* The engine's implementation of each call the front interposes */
+static const struct shim_calls calls = {
+#define ENGINE_CALL(ret, name, params, args) .name = engine_##name,
+	SHIM_CALLS(ENGINE_CALL)
+#undef ENGINE_CALL
+	.exit = engine_exit,
+	.execveat = engine_execveat,
+#if !defined(__powerpc__)
+	.libc_start_main = engine_libc_start_main,
+#endif
+};
+
+__attribute__((visibility("default"))) const struct shim_calls *vforkshim_engine_attach(const struct shim_front *f)
 {
+	if (f->version != SHIM_API_VERSION || f->size != sizeof *f || f->calls_size != sizeof(struct shim_calls))
+		return NULL;
+	real = *f->next;
+	shim_front_code_start = f->code_start;
+	shim_front_code_end = f->code_end;
+	size_t n = 0;
+	for (; f->why && f->why[n] && n + 1 < sizeof why_loaded; n++)
+		why_loaded[n] = f->why[n];
+	why_loaded[n] = '\0';
 	shim_init();
+	return &calls;
 }
 
 /* The stats line: printed once, by the process that counted, and only

@@ -17,55 +17,26 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define SHIM_EXPORT __attribute__((visibility("default")))
 #define SHIM_VERSION "0.1.0"
 
 /* ---- real symbols (attach.c) ---- */
-/* Every next definition the library calls, resolved once at start-up:
- * resolving one later, in a fork() or in a rerouted child, would ask
- * the loader (dlsym), whose lock another thread may hold. */
-struct shim_real {
-	pid_t (*fork)(void);
-	int (*system)(const char *);
-	FILE *(*popen)(const char *, const char *);
-	int (*pclose)(FILE *);
-	int (*posix_spawn)(pid_t *, const char *,
-			   const posix_spawn_file_actions_t *,
-			   const posix_spawnattr_t *, char *const[],
-			   char *const[]);
-	int (*posix_spawnp)(pid_t *, const char *,
-			    const posix_spawn_file_actions_t *,
-			    const posix_spawnattr_t *, char *const[],
-			    char *const[]);
-	/* the child guard's (guard*.c) */
-	void (*exit)(int) __attribute__((noreturn));
-	int (*setenv)(const char *, const char *, int);
-	int (*unsetenv)(const char *);
-	int (*putenv)(char *);
-	int (*clearenv)(void);
-	char *(*getenv)(const char *);
-	char *(*secure_getenv)(const char *);
-	int (*execve)(const char *, char *const[], char *const[]);
-	int (*execv)(const char *, char *const[]);
-	int (*execvp)(const char *, char *const[]);
-	int (*execvpe)(const char *, char *const[], char *const[]);
-	int (*fexecve)(int, char *const[], char *const[]);
-	int (*execveat)(int, const char *, char *const[], char *const[], int); /* NULL before glibc 2.34 */
-	int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);
-	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
-	int (*setuid)(uid_t);
-	int (*setgid)(gid_t);
-	int (*seteuid)(uid_t);
-	int (*setegid)(gid_t);
-	int (*setreuid)(uid_t, uid_t);
-	int (*setregid)(gid_t, gid_t);
-	int (*setresuid)(uid_t, uid_t, uid_t);
-	int (*setresgid)(gid_t, gid_t, gid_t);
-	int (*setgroups)(size_t, const gid_t *);
-	int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void),
-			       void (*)(void), void (*)(void), void *);
-};
-extern struct shim_real real;
+/* Every next definition the engine calls, handed over by the front at
+ * attach (common/calls.h): resolving one later, in a fork() or in a
+ * rerouted child, would ask the loader, whose lock another thread may
+ * hold. */
+#include "../common/calls.h"
+extern struct shim_calls real;
+/* The engine's implementation of each call the front interposes:
+ * engine_fork for fork, and so on (fork/, spawn/) */
+#define SHIM_ENGINE_DECL(ret, name, params, args) ret engine_##name params;
+SHIM_CALLS(SHIM_ENGINE_DECL)
+#undef SHIM_ENGINE_DECL
+void engine_exit(int status) __attribute__((noreturn));
+int engine_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
+int engine_libc_start_main(shim_main_fn main, int argc, char **argv, void (*init)(void), void (*fini)(void),
+			   void (*rtld_fini)(void), void *stack_end);
+/* The front's code (its interposers), whose frames the walk steps over */
+extern uintptr_t shim_front_code_start, shim_front_code_end;
 
 /* Resolves the real symbols and reads the configuration, once; safe to
  * call from any thread and before our constructor has run. */
@@ -393,6 +364,7 @@ struct shim_object {
 bool shim_object_init(struct shim_object *o, const struct dl_phdr_info *info, const char *program);
 bool shim_object_sym(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size);
 bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *start, size_t *size);
+bool shim_object_defines(const struct shim_object *o, const char *name);
 void *shim_object_callable(const struct shim_object *o, const char *name);
 bool shim_object_references(const struct shim_object *o, const char *name);
 bool shim_object_reloc(const struct shim_object *o, const char *name, uintptr_t *where);
@@ -422,6 +394,11 @@ bool shim_loader_stuck(void);
 /* One runtime's knowledge, in a file of its own (rt_*.c). */
 struct shim_runtime {
 	const char *name;
+	/* symbols, one of which every object holding a site of this runtime
+	 * defines (SHIM_MARKERS): the front loads the engine where an object
+	 * loaded at start defines one (front/decide.c), and the engine looks
+	 * for this runtime's sites only in objects that do (sites.c) */
+	const char *const *markers;
 	const struct shim_site_def *sites; /* ended by a NULL symbol */
 	/* sites found some other way in one loaded object (machine code,
 	 * op tables): reported with shim_site_add, with the flags that
@@ -451,6 +428,9 @@ unsigned shim_runtime_flags(const struct shim_runtime *r, const struct shim_obje
 #else
 #define SHIM_CODE(a) ((uintptr_t)(a))
 #endif
+/* One line of its own in each runtime's file: the Makefile gathers them
+ * for the front (front/markers.inc) */
+#define SHIM_MARKERS(...) static const char *const markers[] = { __VA_ARGS__, NULL }
 #define SHIM_RUNTIME(var)                                                  \
 	static const struct shim_runtime var;                              \
 	__attribute__((used, section("shim_rt"))) static const struct shim_runtime *const var##_ptr = &var; \

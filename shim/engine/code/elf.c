@@ -87,6 +87,13 @@ bool shim_object_data(const struct shim_object *o, const char *name, uintptr_t *
 	return lookup(o, name, STT_OBJECT, start, size);
 }
 
+/* A function or a variable */
+bool shim_object_defines(const struct shim_object *o, const char *name)
+{
+	return shim_dynsym_find(&o->sym, name, shim_dynsym_hash(name),
+				SHIM_SYM_FUNC | SHIM_SYM_IFUNC | SHIM_SYM_DATA) != NULL;
+}
+
 /* Does the object refer to `name` in a dynamic relocation (a function
  * it calls in another object: `__register_atfork` for pthread_atfork)?
  * If so, *where (when not NULL) is the address the first such

@@ -206,7 +206,7 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 __attribute__((noclone))
 #endif
 #endif
-SHIM_EXPORT __attribute__((noinline)) pid_t fork(void)
+__attribute__((noinline)) pid_t engine_fork(void)
 {
 	shim_init();
 	if (!cfg.enabled)
@@ -245,4 +245,4 @@ SHIM_EXPORT __attribute__((noinline)) pid_t fork(void)
 }
 
 /* The walk counts frames from this function's (walk.c). */
-extern __typeof__(fork) shim_fork_entry __attribute__((alias("fork"), visibility("hidden"), nothrow));
+extern __typeof__(engine_fork) shim_fork_entry __attribute__((alias("engine_fork"), visibility("hidden"), nothrow));

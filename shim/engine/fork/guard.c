@@ -29,7 +29,7 @@ __thread struct shim_guard shim_guard __attribute__((tls_model("initial-exec")))
 #define G shim_guard
 
 /* ---- exit, and main's return ---- */
-SHIM_EXPORT void exit(int status)
+void engine_exit(int status)
 {
 	SHIM_AUDIT_NOTE("exit");
 	if (SHIM_IN_CHILD)
@@ -58,7 +58,7 @@ static int main_wrapper(int argc, char **argv, char **envp)
 	return r;
 }
 
-SHIM_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+int engine_libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 				  void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
 				  void *stack_end)
 {
@@ -72,7 +72,7 @@ SHIM_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, 
 #endif
 
 /* ---- signals ---- */
-SHIM_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+int engine_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
 	SHIM_AUDIT_NOTE("pthread_sigmask");
 	if (!SHIM_IN_CHILD)
@@ -97,12 +97,12 @@ SHIM_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 	return EINVAL;
 }
 
-SHIM_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+int engine_sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
 	SHIM_AUDIT_NOTE("sigprocmask");
 	if (!SHIM_IN_CHILD)
 		return REAL(sigprocmask)(how, set, old);
-	int r = pthread_sigmask(how, set, old);
+	int r = engine_pthread_sigmask(how, set, old);
 	if (r) {
 		errno = r;
 		return -1;
@@ -121,7 +121,7 @@ static int creds(long r)
 	return (int)r;
 }
 
-SHIM_EXPORT int setuid(uid_t uid)
+int engine_setuid(uid_t uid)
 {
 	SHIM_AUDIT_NOTE("setuid");
 	if (!SHIM_IN_CHILD)
@@ -129,52 +129,52 @@ SHIM_EXPORT int setuid(uid_t uid)
 	return creds(syscall(SHIM_SYS_setuid, uid));
 }
 
-SHIM_EXPORT int setgid(gid_t gid)
+int engine_setgid(gid_t gid)
 {
 	if (!SHIM_IN_CHILD)
 		return REAL(setgid)(gid);
 	return creds(syscall(SHIM_SYS_setgid, gid));
 }
 
-SHIM_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
+int engine_setresuid(uid_t r, uid_t e, uid_t s)
 {
 	if (!SHIM_IN_CHILD)
 		return REAL(setresuid)(r, e, s);
 	return creds(syscall(SHIM_SYS_setresuid, r, e, s));
 }
 
-SHIM_EXPORT int setresgid(gid_t r, gid_t e, gid_t s)
+int engine_setresgid(gid_t r, gid_t e, gid_t s)
 {
 	if (!SHIM_IN_CHILD)
 		return REAL(setresgid)(r, e, s);
 	return creds(syscall(SHIM_SYS_setresgid, r, e, s));
 }
 
-SHIM_EXPORT int seteuid(uid_t e)
+int engine_seteuid(uid_t e)
 {
-	return SHIM_IN_CHILD ? setresuid((uid_t)-1, e, (uid_t)-1) : REAL(seteuid)(e);
+	return SHIM_IN_CHILD ? engine_setresuid((uid_t)-1, e, (uid_t)-1) : REAL(seteuid)(e);
 }
 
-SHIM_EXPORT int setegid(gid_t e)
+int engine_setegid(gid_t e)
 {
-	return SHIM_IN_CHILD ? setresgid((gid_t)-1, e, (gid_t)-1) : REAL(setegid)(e);
+	return SHIM_IN_CHILD ? engine_setresgid((gid_t)-1, e, (gid_t)-1) : REAL(setegid)(e);
 }
 
-SHIM_EXPORT int setreuid(uid_t r, uid_t e)
+int engine_setreuid(uid_t r, uid_t e)
 {
 	if (!SHIM_IN_CHILD)
 		return REAL(setreuid)(r, e);
 	return creds(syscall(SHIM_SYS_setreuid, r, e));
 }
 
-SHIM_EXPORT int setregid(gid_t r, gid_t e)
+int engine_setregid(gid_t r, gid_t e)
 {
 	if (!SHIM_IN_CHILD)
 		return REAL(setregid)(r, e);
 	return creds(syscall(SHIM_SYS_setregid, r, e));
 }
 
-SHIM_EXPORT int setgroups(size_t n, const gid_t *list)
+int engine_setgroups(size_t n, const gid_t *list)
 {
 	if (!SHIM_IN_CHILD)
 		return REAL(setgroups)(n, list);

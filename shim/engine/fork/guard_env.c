@@ -158,7 +158,7 @@ static bool bad_name(const char *name)
 }
 
 /* ---- the interposed functions ---- */
-SHIM_EXPORT char *getenv(const char *name)
+char *engine_getenv(const char *name)
 {
 	if (SHIM_IN_CHILD)
 		return lookup(name);
@@ -168,14 +168,14 @@ SHIM_EXPORT char *getenv(const char *name)
 	return next(name);
 }
 
-SHIM_EXPORT char *secure_getenv(const char *name)
+char *engine_secure_getenv(const char *name)
 {
 	if (SHIM_IN_CHILD)
 		return getauxval(AT_SECURE) ? NULL : lookup(name);
 	return REAL(secure_getenv)(name);
 }
 
-SHIM_EXPORT int setenv(const char *name, const char *value, int overwrite)
+int engine_setenv(const char *name, const char *value, int overwrite)
 {
 	SHIM_AUDIT_NOTE("setenv");
 	if (!SHIM_IN_CHILD) {
@@ -201,7 +201,7 @@ SHIM_EXPORT int setenv(const char *name, const char *value, int overwrite)
 	return env_put(entry, nl, overwrite != 0);
 }
 
-SHIM_EXPORT int unsetenv(const char *name)
+int engine_unsetenv(const char *name)
 {
 	SHIM_AUDIT_NOTE("unsetenv");
 	if (!SHIM_IN_CHILD) {
@@ -228,7 +228,7 @@ SHIM_EXPORT int unsetenv(const char *name)
 	return 0;
 }
 
-SHIM_EXPORT int putenv(char *string)
+int engine_putenv(char *string)
 {
 	SHIM_AUDIT_NOTE("putenv");
 	if (!SHIM_IN_CHILD) {
@@ -240,7 +240,7 @@ SHIM_EXPORT int putenv(char *string)
 	}
 	const char *eq = strchr(string, '=');
 	if (!eq) /* glibc: "NAME" alone removes NAME */
-		return unsetenv(string);
+		return engine_unsetenv(string);
 	if (env_copy()) {
 		errno = ENOMEM;
 		return -1;
@@ -248,7 +248,7 @@ SHIM_EXPORT int putenv(char *string)
 	return env_put(string, (size_t)(eq - string), true);
 }
 
-SHIM_EXPORT int clearenv(void)
+int engine_clearenv(void)
 {
 	if (!SHIM_IN_CHILD) {
 		int (*next)(void) = REAL(clearenv);

@@ -169,7 +169,7 @@ static int after_failed_exec(void)
 	return -1;
 }
 
-SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+int engine_execve(const char *path, char *const argv[], char *const envp[])
 {
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
@@ -181,14 +181,14 @@ SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	return after_failed_exec();
 }
 
-SHIM_EXPORT int execv(const char *path, char *const argv[])
+int engine_execv(const char *path, char *const argv[])
 {
 	if (!SHIM_IN_CHILD && !cfg.fork_all_pid)
 		return SHIM_AUDIT_EXEC("execv", REAL(execv)(path, argv));
-	return execve(path, argv, environ);
+	return engine_execve(path, argv, environ);
 }
 
-SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+int engine_execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
@@ -206,14 +206,14 @@ SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]
 	return after_failed_exec();
 }
 
-SHIM_EXPORT int execvp(const char *file, char *const argv[])
+int engine_execvp(const char *file, char *const argv[])
 {
 	if (!SHIM_IN_CHILD && !cfg.fork_all_pid)
 		return SHIM_AUDIT_EXEC("execvp", REAL(execvp)(file, argv));
-	return execvpe(file, argv, environ);
+	return engine_execvpe(file, argv, environ);
 }
 
-SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+int engine_fexecve(int fd, char *const argv[], char *const envp[])
 {
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
@@ -237,7 +237,7 @@ static int sys_execveat(int dirfd, const char *path, char *const argv[], char *c
 #endif
 }
 
-SHIM_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+int engine_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
@@ -247,43 +247,4 @@ SHIM_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *
 	envp = before_exec(envp);
 	sys_execveat(dirfd, path, argv, envp, flags);
 	return after_failed_exec();
-}
-
-/* execl, execlp, execle: the argument list on this (the caller's)
- * stack; outside a child too, with no allocation, as after a fork of a
- * threaded program only async-signal-safe calls are allowed. */
-#define COLLECT_ARGS(arg0, ap, argv, extra)                                \
-	size_t argc_ = 1;                                                  \
-	va_start(ap, arg0);                                                \
-	while (va_arg(ap, char *))                                         \
-		argc_++;                                                   \
-	va_end(ap);                                                        \
-	char *argv[argc_ + 1];                                             \
-	argv[0] = (char *)arg0;                                            \
-	va_start(ap, arg0);                                                \
-	for (size_t i_ = 1; i_ <= argc_; i_++)                             \
-		argv[i_] = va_arg(ap, char *);                             \
-	extra;                                                             \
-	va_end(ap)
-
-SHIM_EXPORT int execl(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	COLLECT_ARGS(arg, ap, argv, (void)0);
-	return execv(path, argv);
-}
-
-SHIM_EXPORT int execlp(const char *file, const char *arg, ...)
-{
-	va_list ap;
-	COLLECT_ARGS(arg, ap, argv, (void)0);
-	return execvp(file, argv);
-}
-
-SHIM_EXPORT int execle(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	char *const *envp;
-	COLLECT_ARGS(arg, ap, argv, envp = va_arg(ap, char *const *));
-	return execve(path, argv, envp);
 }

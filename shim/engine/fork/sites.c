@@ -186,6 +186,17 @@ static unsigned own_atfork(unsigned flags)
 	return scanning_atfork && !(flags & SITE_ATFORK_READ) ? flags | SITE_OWN_ATFORK : flags;
 }
 
+/* Only an object that defines one of a runtime's markers holds its
+ * sites: the rule that lets the front load the engine only where an
+ * object loaded at start defines one (front/decide.c) miss none. */
+static bool marked(const struct shim_object *o, const struct shim_runtime *r)
+{
+	for (const char *const *m = r->markers; m && *m; m++)
+		if (shim_object_defines(o, *m))
+			return true;
+	return false;
+}
+
 static int scan(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size, (void)data;
@@ -198,6 +209,8 @@ static int scan(struct dl_phdr_info *info, size_t size, void *data)
 	bool atfork = registers_fork_handlers(&o);
 	scanning_atfork = atfork;
 	for (const struct shim_runtime *const *r = __start_shim_rt; r && r < __stop_shim_rt; r++) {
+		if (!marked(&o, *r))
+			continue;
 		for (const struct shim_site_def *d = (*r)->sites; d && d->symbol; d++) {
 			uintptr_t start;
 			size_t sz;

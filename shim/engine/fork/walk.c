@@ -112,6 +112,10 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 		st->past_fork = fn == SHIM_CODE(shim_fork_entry);
 		return _URC_NO_REASON;
 	}
+	/* the front's fork(), when it called ours rather than jumped to it:
+	 * not a frame of the program's */
+	if (ip - 1 - shim_front_code_start < shim_front_code_end - shim_front_code_start)
+		return _URC_NO_REASON;
 	int depth = ++w->frames;
 	w->last_cfa = cfa;
 	if (signal_frame) { /* interrupted here: the rest is not our chain */

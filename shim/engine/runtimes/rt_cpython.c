@@ -287,5 +287,9 @@ static void forget(void)
 
 #endif
 
-SHIM_RUNTIME(rt_cpython) = { .name = "cpython", .sites = sites, .find = find, .version = version,
+/* the symbols every object with a site of ours defines (sites above, and
+ * the ones find() looks for first) */
+SHIM_MARKERS("PyOS_AfterFork_Child", "PyInit__posixsubprocess");
+
+SHIM_RUNTIME(rt_cpython) = { .markers = markers, .name = "cpython", .sites = sites, .find = find, .version = version,
 			     .read = read_versions, .forget = forget };

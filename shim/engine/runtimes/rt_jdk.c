@@ -20,4 +20,8 @@ static const struct shim_site_def sites[] = {
 	{ NULL, 0, 0, NULL },
 };
 
-SHIM_RUNTIME(rt_jdk) = { .name = "jdk", .sites = sites };
+/* the symbols every object with a site of ours defines (sites above, and
+ * the ones find() looks for first) */
+SHIM_MARKERS("Java_java_lang_ProcessImpl_forkAndExec");
+
+SHIM_RUNTIME(rt_jdk) = { .markers = markers, .name = "jdk", .sites = sites };

@@ -271,5 +271,9 @@ static void find(const struct shim_object *o)
 		shim_site_add(o, start, start + size, "uv_spawn", 2, flags | SITE_WRITES_ENVIRON | SITE_UNDECODED);
 }
 
-SHIM_RUNTIME(rt_libuv) = { .name = "libuv", .find = find, .version = version, .read = read_versions,
+/* the symbols every object with a site of ours defines (sites above, and
+ * the ones find() looks for first) */
+SHIM_MARKERS("uv_spawn");
+
+SHIM_RUNTIME(rt_libuv) = { .markers = markers, .name = "libuv", .find = find, .version = version, .read = read_versions,
 			   .forget = forget };

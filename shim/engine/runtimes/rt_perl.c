@@ -99,5 +99,9 @@ static void find(const struct shim_object *o)
 	}
 }
 
-SHIM_RUNTIME(rt_perl) = { .name = "perl", .sites = sites, .find = find, .version = version,
+/* the symbols every object with a site of ours defines (sites above, and
+ * the ones find() looks for first) */
+SHIM_MARKERS("Perl_pp_system", "PL_op_name");
+
+SHIM_RUNTIME(rt_perl) = { .markers = markers, .name = "perl", .sites = sites, .find = find, .version = version,
 			  .read = read_versions, .version_flags = version_flags };

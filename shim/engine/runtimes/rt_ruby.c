@@ -85,5 +85,9 @@ static void find(const struct shim_object *o)
 			      shim_runtime_flags(&rt_ruby, o, SITE_BY_START));
 }
 
-SHIM_RUNTIME(rt_ruby) = { .name = "ruby", .sites = sites, .find = find, .version = version,
+/* the symbols every object with a site of ours defines (sites above, and
+ * the ones find() looks for first) */
+SHIM_MARKERS("rb_fork_async_signal_safe", "ruby_version");
+
+SHIM_RUNTIME(rt_ruby) = { .markers = markers, .name = "ruby", .sites = sites, .find = find, .version = version,
 			  .read = read_versions, .forget = forget };

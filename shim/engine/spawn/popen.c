@@ -115,7 +115,7 @@ static int parse_mode(const char *mode, bool *read, bool *cloexec)
  * engine would not run: then nothing is left open. The child's file
  * actions are built in the engine's own form, not glibc's: popen needs
  * no verified layout. */
-static FILE *engine_popen(const char *command, bool rd, bool cloexec, bool *declined)
+static FILE *popen_on_engine(const char *command, bool rd, bool cloexec, bool *declined)
 {
 	int fds[2];
 	*declined = false;
@@ -201,7 +201,7 @@ fail:
 	return NULL;
 }
 
-SHIM_EXPORT FILE *popen(const char *command, const char *mode)
+FILE *engine_popen(const char *command, const char *mode)
 {
 	shim_init();
 	shim_proc_check();
@@ -223,7 +223,7 @@ SHIM_EXPORT FILE *popen(const char *command, const char *mode)
 		return real.popen(command, mode);
 	int saved_errno = errno;
 	bool declined;
-	FILE *fp = engine_popen(command, rd, cloexec, &declined);
+	FILE *fp = popen_on_engine(command, rd, cloexec, &declined);
 	if (!declined)
 		return fp;
 	errno = saved_errno;
@@ -242,7 +242,7 @@ static struct proc *unlink_from(struct proc **head, FILE *fp)
 	return NULL;
 }
 
-SHIM_EXPORT int pclose(FILE *fp)
+int engine_pclose(FILE *fp)
 {
 	shim_init();
 	shim_proc_check();

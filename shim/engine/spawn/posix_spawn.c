@@ -63,7 +63,7 @@ static int shim_posix_spawn(pid_t *pid, const char *file,
 	return ret;
 }
 
-SHIM_EXPORT int posix_spawn(pid_t *pid, const char *path,
+int engine_posix_spawn(pid_t *pid, const char *path,
 			    const posix_spawn_file_actions_t *fa,
 			    const posix_spawnattr_t *attr, char *const argv[],
 			    char *const envp[])
@@ -71,7 +71,7 @@ SHIM_EXPORT int posix_spawn(pid_t *pid, const char *path,
 	return shim_posix_spawn(pid, path, fa, attr, argv, envp, false, (uintptr_t)__builtin_return_address(0));
 }
 
-SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file,
+int engine_posix_spawnp(pid_t *pid, const char *file,
 			     const posix_spawn_file_actions_t *fa,
 			     const posix_spawnattr_t *attr, char *const argv[],
 			     char *const envp[])

@@ -65,7 +65,7 @@ static void on_cancel(void *arg)
 
 /* Returns the status, or SHIM_DECLINED (nothing done) for the caller
  * to use the real system(). */
-static int engine_system(const char *line, int *status_out)
+static int system_on_engine(const char *line, int *status_out)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN }, intr, quit;
 	sigemptyset(&ign.sa_mask);
@@ -152,7 +152,7 @@ static int engine_system(const char *line, int *status_out)
 	return 0;
 }
 
-SHIM_EXPORT int system(const char *line)
+int engine_system(const char *line)
 {
 	shim_init();
 	shim_proc_check();
@@ -169,9 +169,9 @@ SHIM_EXPORT int system(const char *line)
 		return real.system(line);
 	int status;
 	if (line == NULL) {
-		if (engine_system("exit 0", &status) == 0)
+		if (system_on_engine("exit 0", &status) == 0)
 			return status == 0;
-	} else if (engine_system(line, &status) == 0) {
+	} else if (system_on_engine(line, &status) == 0) {
 		return status;
 	}
 	return real.system(line);
