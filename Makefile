@@ -90,9 +90,13 @@ $(ENGINE): $(OBJS) shim/engine/engine.map
 	$(CC) $(CFLAGS) $(LDFLAGS) $(SHIM_LDFLAGS) -o $@ $(OBJS) $(SHIM_LIBS)
 
 # The front is useless without the engine beside it: building one builds both.
+# It finds dlopen in the objects after it (shim/front/next.c): in libc from
+# glibc 2.34, in libdl before, which it then needs loaded (Debian 11).
+FRONT_LIBS := $(shell printf 'extern void *dlopen(const char *, int);\nint main(void) { return !dlopen; }\n' | \
+	$(CC) -x c - -o /dev/null 2> /dev/null || echo -Wl,--no-as-needed -ldl)
 $(LIB): $(FRONT_OBJS) $(COMMON_OBJS) | $(ENGINE)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined \
-		-o $@ $(FRONT_OBJS) $(COMMON_OBJS)
+		-o $@ $(FRONT_OBJS) $(COMMON_OBJS) $(FRONT_LIBS)
 
 # Each runtime's marker symbols (SHIM_MARKERS in its file), for the
 # front, with their GNU hashes (common/dynsym.c: h = h * 33 + c from 5381)
@@ -181,13 +185,14 @@ LIBEXECDIR ?= $(PREFIX)/libexec/vforkshim
 DATADIR ?= $(PREFIX)/share/vforkshim
 MANDIR ?= $(PREFIX)/share/man
 # Every file make install writes; make uninstall removes exactly these.
-INSTALLED := $(LIBDIR)/libvforkshim.so $(BINDIR)/vforkshim $(LIBEXECDIR)/probe $(LIBEXECDIR)/ps $(LIBEXECDIR)/audit $(DATADIR)/vforkshim.gdb \
+INSTALLED := $(LIBDIR)/libvforkshim.so $(LIBDIR)/libvforkshim-engine.so $(BINDIR)/vforkshim $(LIBEXECDIR)/probe $(LIBEXECDIR)/ps $(LIBEXECDIR)/audit $(DATADIR)/vforkshim.gdb \
 	$(DATADIR)/vforkshim.conf.example $(MANDIR)/man1/vforkshim.1 $(MANDIR)/man7/vforkshim.7
 
 install: $(LIB) $(ENGINE) $(PROBE)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libvforkshim.so
+	install -m 0644 $(ENGINE) $(DESTDIR)$(LIBDIR)/libvforkshim-engine.so
 	install -m 0755 $(PROBE) $(DESTDIR)$(LIBEXECDIR)/probe
 	install -m 0755 scripts/vforkshim-ps $(DESTDIR)$(LIBEXECDIR)/ps
 	install -m 0755 scripts/vforkshim-audit $(DESTDIR)$(LIBEXECDIR)/audit
@@ -218,6 +223,7 @@ CROSS_CC_mips64el := mips64el-linux-gnuabi64-gcc
 cross:
 	@test -n "$(CROSS_CC_$(ARCH))" || { echo "make cross: no cross compiler known for ARCH=$(ARCH)"; exit 2; }
 	$(MAKE) ARCH=$(ARCH) CC=$(CROSS_CC_$(ARCH)) B=build/cross-$(ARCH) build/cross-$(ARCH)/libvforkshim.so \
+		build/cross-$(ARCH)/libvforkshim-engine.so \
 		$(patsubst $(B)/%,build/cross-$(ARCH)/%,$(filter-out %/fork_regs,$(PROGS)))
 
 # make check-arch [ARCH=<arch>]: each stub on a real kernel in
@@ -231,4 +237,4 @@ clean:
 
 .PHONY: all cross check-arch check-nodes check-peers check-userlands deb check-deb demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
 	bench-enomem install uninstall clean
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(FRONT_OBJS:.o=.d)

@@ -50,8 +50,9 @@ for r in $releases; do
 	v() { sed -n "s/^$1 //p" "$LOGS/deb-$r" | head -n 1; }
 	check "$r: apt-get install ./$(basename "$deb") (exit $(v install))" test "$(v install)" = 0
 	files=$(v files)
-	check "$r: the library in the multiarch library directory, the command, its helpers, man pages, gdb script, drop-in example" \
-		test "$(for f in "/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/vforkshim/libvforkshim.so" \
+	ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+	check "$r: the front and the engine in the multiarch library directory, the command, its helpers, man pages, gdb script, drop-in example" \
+		test "$(for f in "/usr/lib/$ma/vforkshim/libvforkshim.so" "/usr/lib/$ma/vforkshim/libvforkshim-engine.so" \
 			/usr/bin/vforkshim /usr/libexec/vforkshim/probe /usr/libexec/vforkshim/ps /usr/libexec/vforkshim/audit /usr/share/man/man1/vforkshim.1.gz \
 			/usr/share/man/man7/vforkshim.7.gz /usr/share/vforkshim/vforkshim.gdb /usr/share/vforkshim/vforkshim.conf.example; do
 			case " $files " in *" $f "*) ;; *) echo "missing $f" ;; esac; done)" = ""

@@ -269,6 +269,7 @@ make -s install DESTDIR="$d" PREFIX=/usr/local B="$B" > "$LOGS/install" 2>&1
 (cd "$d" && find . -type f | sort) > "$tmp/files"
 cat > "$tmp/want" <<'LIST'
 ./usr/local/bin/vforkshim
+./usr/local/lib/libvforkshim-engine.so
 ./usr/local/lib/libvforkshim.so
 ./usr/local/libexec/vforkshim/audit
 ./usr/local/libexec/vforkshim/probe
@@ -278,11 +279,33 @@ cat > "$tmp/want" <<'LIST'
 ./usr/local/share/vforkshim/vforkshim.conf.example
 ./usr/local/share/vforkshim/vforkshim.gdb
 LIST
-check "make install: exactly the library, the command and its probe, ps and audit, the gdb script, the example drop-in, the man pages" \
+check "make install: exactly the front and the engine, the command and its probe, ps and audit, the gdb script, the example drop-in, the man pages" \
 	cmp -s "$tmp/want" "$tmp/files"
 check "make install: the installed command finds the installed library, probe and ps" \
 	test "$(grep -cx 'LIB_INSTALLED=/usr/local/lib/libvforkshim.so\|PROBE_INSTALLED=/usr/local/libexec/vforkshim/probe\|PS_INSTALLED=/usr/local/libexec/vforkshim/ps\|AUDIT_INSTALLED=/usr/local/libexec/vforkshim/audit' "$d/usr/local/bin/vforkshim")" = 4
 make -s uninstall DESTDIR="$d" PREFIX=/usr/local B="$B" >> "$LOGS/install" 2>&1
+# from any prefix: the front finds the engine beside itself
+px=$tmp/any/where
+make -s install PREFIX="$px" B="$B" >> "$LOGS/install" 2>&1
+if have perl; then
+	perl -e 'system("/bin/echo", "x")' > "$LOGS/base" 2> "$LOGS/base.err"
+	env VFORKSHIM=1 VFORKSHIM_STATS=1 LD_PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD }$px/lib/libvforkshim.so" \
+		perl -e 'system("/bin/echo", "x")' > "$LOGS/out" 2> "$LOGS/err"
+	check "make install PREFIX=elsewhere: the installed front loads the installed engine, Perl's system() rerouted" \
+		eval 'same && [ "$(stat_of fork_rerouted)" = 1 ] && ! grep -q "engine not loaded" "$LOGS/err"'
+	mv "$px" "$tmp/moved"
+	env VFORKSHIM=1 VFORKSHIM_STATS=1 LD_PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD }$tmp/moved/lib/libvforkshim.so" \
+		perl -e 'system("/bin/echo", "x")' > "$LOGS/out" 2> "$LOGS/err"
+	check "the installed tree moved as a whole: still found, still rerouted" \
+		eval 'same && [ "$(stat_of fork_rerouted)" = 1 ]'
+	rm "$tmp/moved/lib/libvforkshim-engine.so"
+	env VFORKSHIM=1 VFORKSHIM_STATS=1 LD_PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD }$tmp/moved/lib/libvforkshim.so" \
+		perl -e 'system("/bin/echo", "x")' > "$LOGS/out" 2> "$LOGS/err"
+	# Perl and the echo it starts (which inherits VFORKSHIM_STATS): one
+	# line each, and nothing else
+	check "the engine missing: one warning line per process, the program as without the library" \
+		eval 'same && [ "$(grep -c "^vforkshim: warning: engine not loaded, the library is inert: .*libvforkshim-engine.so" "$LOGS/err")" = 2 ] && [ "$(grep -vc "^vforkshim: warning: engine not loaded" "$LOGS/err")" = 0 ]'
+fi
 check "make uninstall: no file left" test -z "$(cd "$d" && find . -type f)"
 check "make uninstall: no folder of ours left" test ! -e "$d/usr/local/libexec/vforkshim" -a ! -e "$d/usr/local/share/vforkshim"
 

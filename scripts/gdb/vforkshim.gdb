@@ -29,8 +29,36 @@
 # The commands read the library's variables by file ('config.c'::cfg
 # ...) so that a program's own `cfg` or `stats` cannot shadow them; they
 # need the library's debug information (built with -g, as make does).
+# The counters and decisions are the engine's (libvforkshim-engine.so),
+# which the front loads only where it can help: vforkshim-config says
+# whether it did.
 
 define vforkshim-config
+  set $f = &'engine.c'::shim_front_live
+  if $f->state == 2
+    printf "engine             loaded: %s\n", $f->why
+  else
+    if $f->state == 1
+      printf "engine             not loaded: nothing to gain in this process (VFORKSHIM on)\n"
+    else
+      if $f->state == 3
+        printf "engine             could not be loaded (%s)\n", $f->why
+      else
+        printf "engine             not loaded: VFORKSHIM is not on\n"
+      end
+    end
+    printf "(the front passes every call to libc; VFORKSHIM_STATS=1 or VFORKSHIM_LOG=debug load the engine)\n"
+  end
+  if $f->state == 2
+    vforkshim-engine-config
+  end
+end
+document vforkshim-config
+The vforkshim configuration in force (read once at load), and whether
+the front loaded the engine.
+end
+
+define vforkshim-engine-config
   set $c = &'config.c'::cfg
   printf "VFORKSHIM          %s\n", $c->enabled ? "on" : "off (inert)"
   printf "VFORKSHIM_FORK     %s\n", $c->fork == 0 ? "sites" : ($c->fork == 1 ? "all" : "off")
@@ -41,8 +69,8 @@ define vforkshim-config
   printf "VFORKSHIM_LOG_FILE %s\n", $c->log_file ? $c->log_file : "(stderr)"
   printf "VFORKSHIM_STATS    %s\n", $c->stats ? "on" : "off"
 end
-document vforkshim-config
-The vforkshim configuration in force (read once at load).
+document vforkshim-engine-config
+The engine's configuration (vforkshim-config calls it where the engine is loaded).
 end
 
 define vforkshim-stats
@@ -93,6 +121,8 @@ vforkshim-last [N]: the last N fork decisions (at most 32), oldest first.
 end
 
 define vforkshim-break-fallback
+  # in the engine, which the front loads at start: pending until then
+  set breakpoint pending on
   break shim_count_fallback
   commands
     silent

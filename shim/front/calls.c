@@ -64,8 +64,13 @@ SHIM_EXPORT int __libc_start_main(shim_main_fn main, int argc, char **argv, void
 #endif
 
 /* execl, execlp, execle: the argument list on this (the caller's)
- * stack, then the v form above; no allocation, as after a fork of a
+ * stack, then the v form above, called directly (as glibc's execl calls
+ * its own execve: a program's execv does not get it, and the front binds
+ * no symbol of its own at load); no allocation, as after a fork of a
  * threaded program only async-signal-safe calls are allowed. */
+extern __typeof__(execv) front_execv __attribute__((alias("execv"), visibility("hidden"), nothrow, leaf));
+extern __typeof__(execvp) front_execvp __attribute__((alias("execvp"), visibility("hidden"), nothrow, leaf));
+extern __typeof__(execve) front_execve __attribute__((alias("execve"), visibility("hidden"), nothrow, leaf));
 #define COLLECT_ARGS(arg0, ap, argv, extra)                                \
 	size_t argc_ = 1;                                                  \
 	va_start(ap, arg0);                                                \
@@ -84,14 +89,14 @@ SHIM_EXPORT int execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
 	COLLECT_ARGS(arg, ap, argv, (void)0);
-	return execv(path, argv);
+	return front_execv(path, argv);
 }
 
 SHIM_EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
 	COLLECT_ARGS(arg, ap, argv, (void)0);
-	return execvp(file, argv);
+	return front_execvp(file, argv);
 }
 
 SHIM_EXPORT int execle(const char *path, const char *arg, ...)
@@ -99,5 +104,5 @@ SHIM_EXPORT int execle(const char *path, const char *arg, ...)
 	va_list ap;
 	char *const *envp;
 	COLLECT_ARGS(arg, ap, argv, envp = va_arg(ap, char *const *));
-	return execve(path, argv, envp);
+	return front_execve(path, argv, envp);
 }
