@@ -45,7 +45,7 @@ CFLAGS ?= -O2 -g
 override CFLAGS += $(SAN_FLAGS)
 # -funwind-tables: fork() walks its own frames first (sites.c); on Arm,
 # C code has no unwind tables unless asked
-SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden -Ishim/engine \
+SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden -Ishim/engine/core -Ishim/common \
 	-ftls-model=initial-exec -D_GNU_SOURCE -MD -MP -funwind-tables
 SHIM_LDFLAGS := -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined \
 	-Wl,--version-script=shim/engine/engine.map

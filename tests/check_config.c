@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
-#include "../shim/engine/shim.h"
+#include "../shim/engine/core/core.h"
 
 /* VFORKSHIM and VFORKSHIM_STATS take 1/on/0/off and nothing else. */
 START_TEST(enable_values)

@@ -3,7 +3,7 @@
 # before the decision, and nothing that runs in a rerouted child or the
 # engine's child, may take a lock of libc's or the loader's, or
 # allocate. The files that hold such code (LOCKFREE below) include
-# shim/engine/lockfree.h, which makes a direct call to the obvious offenders a
+# shim/common/lockfree.h, which makes a direct call to the obvious offenders a
 # compile error; this script checks what the compiler cannot see: every
 # function their objects call must be one of ALLOW (system calls and
 # lock-free libc functions), or defined in one of these objects.
@@ -78,7 +78,7 @@ for o in "${objs[@]}"; do
 done
 [ $bad = 0 ] && echo "ok: rules: the fork path and the children's code call only lock-free functions (${#objs[@]} objects)"
 
-# The second rule (shim/engine/proc.c, issue 21): every piece of per-process
+# The second rule (shim/engine/core/proc.c, issue 21): every piece of per-process
 # state is right in the child of any fork. Every writable variable of
 # the library is named here with what a copy does with it; a variable
 # added without a line here fails the check until someone has decided.

@@ -227,7 +227,7 @@ fi
 # VFORKSHIM_LOG_FILE, a root-owned 0600 file, and spawns that run the
 # child as another user (Ruby's uid:, Python's user=): each child
 # inherits the variables and cannot open the file. Its stderr is the
-# program's: it stays silent (shim/engine/config.c), and the file holds the
+# program's: it stays silent (shim/engine/core/config.c), and the file holds the
 # parent's stats line alone, complete. A process whose parent runs as
 # its own user still warns; one that drops its own privileges after
 # spawning loses its stats line rather than write it to stderr.

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "dynsym.h"
-#include "../engine/lockfree.h"
+#include "lockfree.h"
 
 #if __SIZEOF_POINTER__ == 8
 #define BLOOM_BITS 64

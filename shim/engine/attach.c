@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core.h"
 #include "../common/calls.h"
 
 struct shim_calls real;

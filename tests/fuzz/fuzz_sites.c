@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../shim/engine/shim.h"
+#include "../../shim/engine/core/core.h"
 
 /* proc.c, not linked: one process, never a copy */
 static int one = 1;

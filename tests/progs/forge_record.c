@@ -2,7 +2,7 @@
  * like it to `vforkshim ps`. It creates DIR/libvforkshim.so, maps it
  * shared and writable (a writable file-backed mapping of that name, as
  * the library's data is), writes a live record shaped like struct
- * shim_live (shim/engine/shim.h, mirrored here on purpose: the test must not
+ * shim_live (shim/engine/core/core.h, mirrored here on purpose: the test must not
  * follow the library's header) with one hostile field chosen by
  * VARIANT, prints "ready" and sleeps until killed.
  *

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core.h"
 
 #define CHAINS 128
 #define FRAMES 8

@@ -31,7 +31,7 @@
  * callback: no allocation, bounded work. */
 #include <string.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 #if defined(__x86_64__)

@@ -11,7 +11,7 @@
 #include <link.h>
 #include <string.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 #include "../../common/dynsym.h"
 

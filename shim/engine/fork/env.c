@@ -45,7 +45,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 /* the generation in the top byte; the count below, biased */

@@ -32,7 +32,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 extern char **environ;

@@ -22,7 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 __thread struct shim_guard shim_guard __attribute__((tls_model("initial-exec")));

@@ -23,7 +23,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 extern char **environ;

@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 extern char **environ;

@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 static const int *owner;      /* the lock's owner word, once confirmed */

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 /* Every object that registers fork handlers takes an entry; a table

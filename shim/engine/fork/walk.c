@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unwind.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 /* Our own fork(), not whichever the program binds: its frame is where

@@ -41,7 +41,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 static const struct shim_runtime rt_libuv;

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include "shim.h"
+#include "core.h"
 
 struct proc {
 	FILE *fp;

@@ -9,7 +9,7 @@
  * the failure into EPERM (its `-new_pid` of a -1), later ones EAGAIN. */
 #include <stdlib.h>
 
-#include "shim.h"
+#include "core.h"
 
 static int engine(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 		  const posix_spawnattr_t *attr, char *const argv[], char *const envp[], bool use_path)

@@ -53,7 +53,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 #ifndef MADV_WIPEONFORK

@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 /* The counters' names, in struct shim_stats's order: the stats line's

@@ -24,7 +24,7 @@
  * attach (common/calls.h): resolving one later, in a fork() or in a
  * rerouted child, would ask the loader, whose lock another thread may
  * hold. */
-#include "../common/calls.h"
+#include "../../common/calls.h"
 extern struct shim_calls real;
 /* The engine's implementation of each call the front interposes:
  * engine_fork for fork, and so on (fork/, spawn/) */
@@ -70,7 +70,7 @@ void shim_audit_forget(void);
 void shim_loader_forget(void);
 
 /* ---- configuration (config.c) ---- */
-#include "../common/parse.h"
+#include "../../common/parse.h"
 
 struct shim_config {
 	bool enabled;             /* VFORKSHIM */
@@ -354,7 +354,7 @@ struct shim_site_def {
 /* A loaded object, seen through its own program headers and dynamic
  * symbol table (elf.c), inside a dl_iterate_phdr callback. */
 #include <link.h>
-#include "../common/dynsym.h"
+#include "../../common/dynsym.h"
 struct shim_object {
 	const struct dl_phdr_info *info;
 	const char *path, *soname;

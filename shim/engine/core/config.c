@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core.h"
 #include "../common/parse.h"
 
 struct shim_config cfg = { .log = LOG_WARN };

@@ -17,7 +17,7 @@
  * function below does nothing. */
 #include <stdint.h>
 
-#include "shim.h"
+#include "core.h"
 #include "lockfree.h"
 
 extern void __asan_get_shadow_mapping(uintptr_t *scale, uintptr_t *offset) __attribute__((weak));
