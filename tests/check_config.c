@@ -9,6 +9,7 @@
 
 #include "check_util.h"
 #include "../shim/engine/core/core.h"
+#include "../shim/engine/fork/fork.h"
 
 /* VFORKSHIM and VFORKSHIM_STATS take 1/on/0/off and nothing else. */
 START_TEST(enable_values)

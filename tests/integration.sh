@@ -125,8 +125,8 @@ check "fork=sites: a fork from main() stays real, output as without the shim" \
 # 7. install/uninstall honour DESTDIR, PREFIX and LIBDIR.
 D=$(mktemp -d)
 make -s install DESTDIR="$D" PREFIX=/opt/vs LIBDIR=/opt/vs/lib64 >/dev/null
-check "make install puts the library under DESTDIR/LIBDIR (the rest: tests/deploy.sh)" \
-	test "$(cd "$D" && find . -type f -name '*.so' | sort | tr '\n' ' ')" = "./opt/vs/lib64/libvforkshim.so "
+check "make install puts the front and the engine beside it under DESTDIR/LIBDIR (the rest: tests/deploy.sh)" \
+	test "$(cd "$D" && find . -type f -name '*.so' | sort | tr '\n' ' ')" = "./opt/vs/lib64/libvforkshim-engine.so ./opt/vs/lib64/libvforkshim.so "
 make -s uninstall DESTDIR="$D" PREFIX=/opt/vs LIBDIR=/opt/vs/lib64 >/dev/null
 check "make uninstall removes it" test -z "$(find "$D" -type f)"
 rm -rf "$D"

@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${1:-${B:-build}}
-LOCKFREE="fork walk sites site_list elf dynsym env import_calls code_x86_64 audit_child guard guard_env guard_exec exec_path
+LOCKFREE="fork walk sites site_list elf dynsym unwind env import_calls code_x86_64 audit_child guard guard_env guard_exec exec_path
 	signals log decisions proc loader asan spawn_child spawn_actions $(cd shim/engine/runtimes && ls rt_*.c | sed 's/\.c$//')"
 
 # Lock-free libc: system call wrappers, string and signal-set functions.
@@ -38,10 +38,10 @@ ALLOW="$ALLOW _Unwind_Backtrace _Unwind_FindEnclosingFunction _Unwind_GetCFA _Un
 	_Unwind_GetRegionStart _Unwind_VRS_Get _Unwind_GetGR"
 # ASan's hooks, weak: only in a sanitized build (asan.c).
 ALLOW="$ALLOW __asan_get_shadow_mapping __asan_handle_vfork __asan_unpoison_memory_region"
-# Start-up only: REAL() calls shim_init when a next definition is still
-# unresolved, which cannot be the case once a fork has been rerouted;
-# cfg and real are read-only after it; the runtimes' section bounds.
-ALLOW="$ALLOW shim_init shim_next_getenv cfg real stats __start_shim_rt __stop_shim_rt"
+# Start-up only: cfg and real are written at attach, before any call
+# reaches the engine, and read-only after; the bounds of the runtimes'
+# section and of the renewals' (proc.c).
+ALLOW="$ALLOW shim_next_getenv cfg real stats __start_shim_rt __stop_shim_rt __start_shim_copy __stop_shim_copy"
 # The front's code, which the walk steps over: set at attach, read-only after.
 ALLOW="$ALLOW shim_front_code_start shim_front_code_end"
 # Audit mode (VFORKSHIM_AUDIT, audit.c) reroutes nothing: its fork is
@@ -53,7 +53,7 @@ ALLOW="$ALLOW shim_system_forget shim_popen_forget shim_audit_forget madvise nan
 # A copy's inherited popen streams: one store (guard_env.c). The parent of
 # a rerouted child, once the child is gone, in its own context: frees
 # what the child's popen left (fork.c).
-ALLOW="$ALLOW shim_popen_adopt shim_popen_dispose"
+ALLOW="$ALLOW shim_guard_drop_streams shim_guard_adopted"
 # Data: the environment pointer itself.
 ALLOW="$ALLOW environ __environ"
 
@@ -92,26 +92,25 @@ audit:next_slot renewed:claim(),by-pid
 audit:started_ns renewed:claim(),by-pid
 audit:kind_name kept:constant
 audit_child:shim_audit_child renewed:shim_audit_forget
-config:cfg kept:start-up-configuration
 parse:names kept:constant
 decisions:shim_decisions renewed:shim_decisions_forget
 env:gate renewed:shim_env_forget,a-generation-of-its-own
 env:writers renewed:shim_env_forget
 env:in_setenv kept:the-forking-thread's-own,TLS
 fork:refused kept:the-kernel's-answer,seccomp-is-inherited
-guard:shim_guard renewed:shim_guard_forget,TLS-of-the-forking-thread
+guard_env:shim_guard renewed:shim_guard_forget,TLS-of-the-forking-thread
 guard:program_main kept:set-at-start-up
 guard_env:dropped kept:the-copy's-own
 loader:owner kept:the-lock's-address-is-the-copy's-too
 loader:candidate renewed:shim_loader_forget
-loader:stuck renewed:shim_loader_forget
+proc:shim_loader_stuck renewed:shim_loader_forget
 loader:ref kept:start-up
 loader:have_ref kept:start-up
 log:shim_live renewed:shim_stats_claim,by-shim_proc_pid;configuration-words-kept
 log:shim_reason_name kept:constant
 popen:chain_lock renewed:shim_popen_forget
 popen:chain kept:the-streams-are-the-copy's-too,as-glibc's-list
-popen:adopted kept:the-streams-are-the-copy's-too
+streams:shim_guard_adopted kept:the-streams-are-the-copy's-too
 popen:used kept:monotonic
 popen:atfork_once kept:glibc's-pthread_once-knows-forks
 proc:always_one kept:constant
@@ -120,19 +119,21 @@ proc:shim_proc_marker kept:the-page's-address;its-word-is-the-renewal
 proc:shim_proc_pid renewed:shim_proc_renew
 proc:shim_proc_gen renewed:shim_proc_renew
 log:stats_gen renewed:shim_stats_claim
-attach:real kept:start-up,read-only-after
+real:real kept:start-up,read-only-after
+real:cfg kept:start-up,read-only-after
 attach:init_once kept:start-up
 attach:printed kept:set-at-exit
 attach:calls kept:constant
 attach:why_loaded kept:start-up,read-only-after
-attach:shim_front_code_start kept:start-up,read-only-after
-attach:shim_front_code_end kept:start-up,read-only-after
+real:shim_front_code_start kept:start-up,read-only-after
+real:shim_front_code_end kept:start-up,read-only-after
 decide:markers kept:constant
 decide:names kept:constant
 decide:loaders kept:constant
 engine:shim_front_engine kept:start-up,read-only-after:the-engine-stays-mapped-in-a-copy
 engine:shim_front_live kept:start-up,read-only-after:the-copy's-engine-is-its-parent's
 next:self kept:start-up:objects-loaded-at-start-stay
+walk:fork_entry kept:start-up,read-only-after
 next:nobjects kept:start-up:objects-loaded-at-start-stay
 next:cache kept:start-up:objects-loaded-at-start-stay
 next:state kept:start-up:objects-loaded-at-start-stay
@@ -179,7 +180,7 @@ found=$(for o in $(find $B/shim -name "*.o"); do
 done | sort -u)
 for v in $found; do
 	nstate=$((nstate + 1))
-	case "$v" in rt_*:rt_*|rt_*:sites|rt_*:markers) continue ;; esac # each runtime's description: constant
+	case "$v" in rt_*:rt_*|rt_*:sites|rt_*:markers|*:*_on_copy) continue ;; esac # each runtime's description: constant
 	grep -q "^$v " <<<"$STATE" && continue
 	echo "FAIL: state: $v is not classified: renewed in the child of a fork, or kept, and why (tests/rules.sh, STATE)"
 	state_bad=1

@@ -42,6 +42,8 @@ if [ -n "${SAN_PRELOAD:-}" ]; then
 else
 	tests/rules.sh "$B" || failed=1
 fi
+echo "== layout: no circle between the library's folders or files"
+python3 tests/layout.py "$B" || failed=1
 
 run_runner linked ""
 run_runner preloaded "$PRELOAD"

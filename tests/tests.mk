@@ -80,9 +80,9 @@ $(T)/reliability/secure_probe: tests/reliability/secure_probe.c
 # sources compiled into them (not the library: its interposed exit,
 # setenv and exec family have no place in a fuzzer).
 FUZZ_CC ?= $(shell scripts/fuzz-cc)
-FUZZ_SRCS := shim/common/parse.c shim/engine/core/config.c shim/engine/core/log.c shim/engine/fork/site_list.c shim/engine/core/decisions.c
+FUZZ_SRCS := shim/common/parse.c shim/engine/core/real.c shim/engine/core/config.c shim/engine/core/log.c shim/engine/fork/site_list.c shim/engine/core/decisions.c
 FUZZ := $(B)/fuzz/fuzz_config $(B)/fuzz/fuzz_sites
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) shim/engine/core/core.h | deps
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) shim/engine/core/core.h shim/engine/fork/fork.h | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -std=gnu11 -Wall -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Ishim/engine/core -Ishim/common -o $@ $< $(FUZZ_SRCS) -ldl -lpthread

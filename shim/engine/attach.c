@@ -15,18 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core.h"
-#include "../common/calls.h"
+#include "core/core.h"
+#include "fork/fork.h"
+#include "spawn/spawn.h"
+#include "audit/audit.h"
 
-struct shim_calls real;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static char why_loaded[112];  /* the front's reason, for the debug log */
-uintptr_t shim_front_code_start, shim_front_code_end;
-
-char *(*shim_next_getenv(void))(const char *)
-{
-	return real.getenv;
-}
 
 static const char *plain_getenv(const char *name)
 {
@@ -69,13 +64,13 @@ static void init_once_fn(void)
 		real.unsetenv("VFORKSHIM_FORK");
 	}
 	shim_sites_init();
-	shim_walk_init();
+	shim_walk_init((uintptr_t)shim_fork_entry);
 	shim_engine_prepare();
 	if (cfg.audit_dir)
 		shim_audit_start();
 }
 
-void shim_init(void)
+static void shim_init(void)
 {
 	pthread_once(&init_once, init_once_fn);
 }

@@ -211,7 +211,7 @@ static bool runtime_or_loader(const char *path, const struct shim_dynsym *d, voi
 	return false;
 }
 
-const char *shim_front_why(char **env, char *buf, size_t cap)
+const char *shim_front_why(char **env, char *buf, size_t cap, bool *on_out)
 {
 	const char *val[V_COUNT] = { NULL };
 	bool any = false;
@@ -233,7 +233,7 @@ const char *shim_front_why(char **env, char *buf, size_t cap)
 	bool on = false;
 	if (!val[V_ON] || !*val[V_ON] || shim_parse_bool_enable(val[V_ON], &on) || !on)
 		return NULL;
-	shim_front_live.state = FRONT_ALONE; /* unless the engine is loaded below */
+	*on_out = true;
 	/* glibc before 2.29: system and popen fork (engine/config.c) */
 	if (shim_front_each_object(old_glibc, NULL, false)) {
 		say(&s, "glibc's system and popen fork: glibc before 2.29", NULL);

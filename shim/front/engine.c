@@ -29,22 +29,6 @@ struct shim_front_live shim_front_live = { .magic = SHIM_FRONT_MAGIC };
 extern const struct shim_calls *vforkshim_engine_attach(const struct shim_front *front)
 	__attribute__((weak, visibility("hidden")));
 
-void shim_front_warn(const char *what, const char *detail)
-{
-	long (*next_write)(int, const void *, size_t) = shim_front_lookup("write");
-	if (!next_write)
-		return;
-	char line[512];
-	size_t n = 0;
-	const char *parts[] = { "vforkshim: ", what, detail, "\n" };
-	for (int i = 0; i < 4; i++)
-		for (const char *p = parts[i]; p && *p && n < sizeof line - 1; p++)
-			line[n++] = *p;
-	if (line[n - 1] != '\n')
-		line[n - 1] = '\n';
-	next_write(2, line, n);
-}
-
 static void copy(char *to, size_t cap, const char *from)
 {
 	size_t n = 0;
@@ -106,8 +90,12 @@ __attribute__((constructor)) static void shim_front_init(int argc, char **argv, 
 {
 	(void)argc, (void)argv;
 	char why[sizeof shim_front_live.why];
-	if (!shim_front_why(env, why, sizeof why))
-		return; /* shim_front_live.state: FRONT_OFF, or FRONT_ALONE if VFORKSHIM is on */
+	bool on = false;
+	if (!shim_front_why(env, why, sizeof why, &on)) {
+		if (on) /* else FRONT_OFF, unwritten: no page of ours copied for it */
+			shim_front_live.state = FRONT_ALONE;
+		return;
+	}
 	copy(shim_front_live.why, sizeof shim_front_live.why, why);
 	shim_front_live.state = FRONT_FAILED;
 	shim_engine_attach_fn attach = load();

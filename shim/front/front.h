@@ -45,8 +45,9 @@ bool shim_front_each_object(bool (*fn)(const char *path, const struct shim_dynsy
 const char *shim_front_path(void);
 
 /* Whether this process can gain from the engine (decide.c): NULL if
- * not, else why, for the engine's log and vforkshim ps */
-const char *shim_front_why(char **env, char *buf, size_t cap);
+ * not, else why, for the engine's log and vforkshim ps; *on set if
+ * VFORKSHIM is on (left alone otherwise) */
+const char *shim_front_why(char **env, char *buf, size_t cap, bool *on);
 
 /* What vforkshim ps reads from outside (engine.c): found by its magic in
  * the front's writable mapping */
@@ -62,7 +63,7 @@ struct shim_front_live {
 extern struct shim_front_live shim_front_live;
 
 /* One line to stderr with write(2), for the few things the front says
- * without the engine (its loading failed) */
+ * without the engine (its loading failed): next.c */
 void shim_front_warn(const char *what, const char *detail);
 
 #endif

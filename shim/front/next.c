@@ -189,3 +189,19 @@ bool shim_front_resolve_all(void)
 #endif
 	return true;
 }
+
+void shim_front_warn(const char *what, const char *detail)
+{
+	long (*next_write)(int, const void *, size_t) = shim_front_lookup("write");
+	if (!next_write)
+		return;
+	char line[512];
+	size_t n = 0;
+	const char *parts[] = { "vforkshim: ", what, detail, "\n" };
+	for (int i = 0; i < 4; i++)
+		for (const char *p = parts[i]; p && *p && n < sizeof line - 1; p++)
+			line[n++] = *p;
+	if (line[n - 1] != '\n')
+		line[n - 1] = '\n';
+	next_write(2, line, n);
+}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../../shim/engine/core/core.h"
+#include "../../shim/engine/fork/fork.h"
 
 /* proc.c, not linked: one process, never a copy */
 static int one = 1;

@@ -23,7 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "audit.h"
+#include "../code/unwind.h"
 
 #define CHAINS 128
 #define FRAMES 8
@@ -62,6 +63,7 @@ void shim_audit_forget(void)
 	busy = 0;
 	shim_audit_child = NULL;
 }
+SHIM_ON_COPY(shim_audit_forget);
 
 
 static const char *const kind_name[] = { "fork", "system", "popen", "posix_spawn" };
@@ -111,15 +113,44 @@ static int find_chain(int kind, const uintptr_t *pc, int n, int verdict)
 	return table.n++;
 }
 
+/* The chain of return addresses from `ret` on, the library's own frames
+ * skipped; the caller's address alone where the unwinder must not ask
+ * the loader (a copy that inherited its lock held, fork/loader.c). */
+struct trace {
+	uintptr_t ret, *pcs;
+	int max, n;
+};
+
+static _Unwind_Reason_Code trace_frame(struct _Unwind_Context *ctx, void *arg)
+{
+	struct trace *t = arg;
+	int signal_frame = 0;
+	uintptr_t ip = FRAME_IP(ctx, &signal_frame);
+	if (!ip)
+		return _URC_END_OF_STACK;
+	if (!t->n && ip != t->ret)
+		return _URC_NO_REASON; /* the library's own frames */
+	t->pcs[t->n++] = ip;
+	return t->n == t->max ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+static int backtrace_from(uintptr_t ret, uintptr_t *pcs, int max)
+{
+	struct trace t = { ret, pcs, max, 0 };
+	if (!shim_loader_stuck)
+		_Unwind_Backtrace(trace_frame, &t);
+	if (!t.n && max > 0) /* not found: the caller's address alone */
+		pcs[t.n++] = ret;
+	return t.n;
+}
+
 /* fork() in audit mode: the real fork, its chain, what the shim would
- * have done, and a slot for the child's report. */
-pid_t shim_audit_fork(const struct shim_walk *wp, enum shim_reason why, uintptr_t ret)
+ * have done (`why`, R_COUNT: rerouted at `site`), and a slot for the
+ * child's report. */
+pid_t shim_audit_fork(const char *site, enum shim_reason why, uintptr_t ret)
 {
 	uintptr_t pc[FRAMES];
-	int n = shim_backtrace_from(ret, pc, FRAMES);
-	struct shim_walk w = *wp;
-	if (why == R_COUNT && w.decline_threaded && shim_threads() != 1)
-		why = w.verdict == WALK_SITE && (w.site.flags & SITE_UNDECODED) ? R_UNDECODED : R_THREADS;
+	int n = backtrace_from(ret, pc, FRAMES);
 	struct slot *s = NULL;
 	int ci = -1;
 	if (!__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE)) {
@@ -131,7 +162,7 @@ pid_t shim_audit_fork(const struct shim_walk *wp, enum shim_reason why, uintptr_
 		}
 		ci = find_chain(SHIM_AUDIT_FORK, pc, n, (int)why);
 		if (ci >= 0)
-			table.c[ci].site = w.verdict == WALK_SITE ? w.site.label : w.refused;
+			table.c[ci].site = site;
 		if (ci >= 0 && ring && next_slot < SLOTS) {
 			s = &ring[next_slot];
 			*s = (struct slot){ ci, NULL, 0, 0 };
@@ -171,7 +202,7 @@ pid_t shim_audit_fork(const struct shim_walk *wp, enum shim_reason why, uintptr_
 void shim_audit_spawn(int kind, uintptr_t ret, unsigned long long ns)
 {
 	uintptr_t pc[FRAMES];
-	int n = shim_backtrace_from(ret, pc, FRAMES);
+	int n = backtrace_from(ret, pc, FRAMES);
 	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
 		return;
 	claim();

@@ -4,7 +4,7 @@
  * functions (guard*.c, fork.c), in any child: lock-free like them. */
 #include <string.h>
 
-#include "core.h"
+#include "audit.h"
 #include "lockfree.h"
 
 struct shim_audit_slot *shim_audit_child;

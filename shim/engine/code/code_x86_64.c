@@ -31,7 +31,7 @@
  * callback: no allocation, bounded work. */
 #include <string.h>
 
-#include "core.h"
+#include "code.h"
 #include "lockfree.h"
 
 #if defined(__x86_64__)

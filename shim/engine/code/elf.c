@@ -11,9 +11,8 @@
 #include <link.h>
 #include <string.h>
 
-#include "core.h"
+#include "code.h"
 #include "lockfree.h"
-#include "../../common/dynsym.h"
 
 #if __SIZEOF_POINTER__ == 8
 #define SYM_TYPE ELF64_ST_TYPE

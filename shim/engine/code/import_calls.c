@@ -15,9 +15,8 @@
 #include <link.h>
 #include <string.h>
 
-#include "core.h"
+#include "code.h"
 #include "lockfree.h"
-#include "../../common/dynsym.h"
 
 #if defined(__x86_64__)
 

@@ -18,7 +18,6 @@
 #include "core.h"
 #include "../common/parse.h"
 
-struct shim_config cfg = { .log = LOG_WARN };
 
 /* glibc's posix_spawn has used clone(CLONE_VM|CLONE_VFORK) since 2.24
  * (the Linux spawni.c rewrite); system and popen have gone through

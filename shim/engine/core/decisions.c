@@ -23,6 +23,7 @@ void shim_decisions_forget(void)
 {
 	memset(&shim_decisions, 0, sizeof shim_decisions);
 }
+SHIM_ON_COPY(shim_decisions_forget);
 
 /* Called after fork()'s own shim_proc_check: the ring is renewed. */
 void shim_decide(const char *site, int reason, int err)

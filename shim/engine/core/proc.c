@@ -24,7 +24,8 @@
  * that never calls the library never writes its pages: no copy-on-write
  * fault for the many children that only exec.
  *
- * What is renewed, and to what (each file's *_forget says why):
+ * What is renewed, and to what (each file's *_forget says why; each
+ * names its forget with SHIM_ON_COPY, core.h):
  *   - held by threads that do not exist here: the gate, the rebuild
  *     lock and a half-built table, the engine's system() count and its
  *     locks, audit mode's busy flag: as if nobody held them;
@@ -50,11 +51,17 @@
 #include <linux/futex.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core.h"
 #include "lockfree.h"
+
+/* every SHIM_ON_COPY, gathered by the linker */
+extern void (*const __start_shim_copy[])(void) __attribute__((visibility("hidden")));
+extern void (*const __stop_shim_copy[])(void) __attribute__((visibility("hidden")));
 
 #ifndef MADV_WIPEONFORK
 #define MADV_WIPEONFORK 18
@@ -68,6 +75,10 @@ pid_t shim_proc_pid;
  * namespace, whose parent was process 1 of its own). */
 unsigned shim_proc_gen = 1;
 static bool fallback; /* no MADV_WIPEONFORK: renewed by a fork handler */
+/* This copy inherited the loader's list lock held by another thread
+ * (fork/loader.c finds out at the renewal): nothing may ask the loader,
+ * the unwinder included. */
+bool shim_loader_stuck;
 
 /* The word: 0 in a copy not yet renewed, 2 while one thread renews it,
  * 1 once renewed. A copy has one thread when it is made, but may start
@@ -87,13 +98,9 @@ void shim_proc_renew(void)
 						    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		shim_proc_pid = (pid_t)syscall(SYS_getpid);
 		shim_proc_gen++;
-		shim_env_forget();
-		shim_loader_forget();
-		shim_sites_forget();
-		shim_decisions_forget();
-		shim_system_forget();
-		shim_popen_forget();
-		shim_audit_forget();
+		/* each file's own state, independent of the others' */
+		for (void (*const *f)(void) = __start_shim_copy; f < __stop_shim_copy; f++)
+			(*f)();
 		__atomic_store_n(shim_proc_marker, 1, __ATOMIC_RELEASE);
 		syscall(SYS_futex, shim_proc_marker, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 	} else {
@@ -101,6 +108,25 @@ void shim_proc_renew(void)
 			syscall(SYS_futex, shim_proc_marker, FUTEX_WAIT_PRIVATE, RENEWING, NULL, NULL, 0);
 	}
 	shim_set_mask(&mask);
+}
+
+/* Threads of this process; 0 when /proc cannot tell */
+int shim_threads(void)
+{
+	/* /proc/PID/task links 2 + the number of threads */
+	struct stat st;
+	if (stat("/proc/self/task", &st) != 0 || st.st_nlink < 3)
+		return 0;
+	return (int)(st.st_nlink - 2);
+}
+
+/* n bytes of this process's memory at `from`, or false (unmapped,
+ * unreadable, or process_vm_readv refused by a seccomp filter): never a
+ * fault. */
+bool shim_read_memory(void *to, const void *from, size_t n)
+{
+	struct iovec local = { to, n }, remote = { (void *)from, n };
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n;
 }
 
 /* Our own real forks' children call this at once when they set state of

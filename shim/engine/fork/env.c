@@ -45,7 +45,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "fork.h"
 #include "lockfree.h"
 
 /* the generation in the top byte; the count below, biased */
@@ -73,6 +73,7 @@ void shim_env_forget(void)
 	__atomic_store_n(&gate, (((w >> GEN_SHIFT) + 1) << GEN_SHIFT) + BIAS, __ATOMIC_RELAXED);
 	__atomic_store_n(&writers, 0, __ATOMIC_RELAXED);
 }
+SHIM_ON_COPY(shim_env_forget);
 
 /* Never below 0: in a copy, a setenv that was waiting when the fork
  * came gives back what the renewal already cleared. */
@@ -82,15 +83,6 @@ static void writer_served(void)
 	while (v > 0 && !__atomic_compare_exchange_n(&writers, &v, v - 1, true, __ATOMIC_RELAXED,
 						     __ATOMIC_RELAXED))
 		;
-}
-
-int shim_threads(void)
-{
-	/* /proc/PID/task links 2 + the number of threads */
-	struct stat st;
-	if (stat("/proc/self/task", &st) != 0 || st.st_nlink < 3)
-		return 0;
-	return (int)(st.st_nlink - 2);
 }
 
 bool shim_env_window_open(void)

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "fork.h"
 #include "lockfree.h"
 
 static void run_script(const char *file, char *const argv[], char *const envp[])

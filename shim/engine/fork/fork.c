@@ -32,7 +32,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "fork.h"
 #include "lockfree.h"
 
 extern char **environ;
@@ -158,7 +158,7 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 	/* The parent, the child gone: put back what it may have changed. */
 	shim_asan_restore(lo, top, (char *)save + cap);
 	int creds_changed = shim_guard.creds_changed;
-	void *child_streams = shim_guard.popen_chain;
+	struct shim_popen_entry *child_streams = shim_guard.popen_chain;
 	shim_guard_parent_cleanup();
 	/* Only a child that may assign environ gets it put back: with a
 	 * known site that never does, a change here is another thread's
@@ -174,7 +174,7 @@ static __attribute__((noinline)) pid_t rerouted(const struct shim_walk *w)
 	munmap(save, cap + shadow + extra);
 	shim_set_mask(&old);
 	if (child_streams) /* after the child: the parent's own context */
-		shim_popen_dispose(child_streams);
+		shim_guard_drop_streams(child_streams);
 
 	if (r > 0) {
 		STAT_INC(fork_rerouted);
@@ -208,7 +208,6 @@ __attribute__((noclone))
 #endif
 __attribute__((noinline)) pid_t engine_fork(void)
 {
-	shim_init();
 	if (!cfg.enabled)
 		return real.fork();
 	shim_proc_check();
@@ -223,7 +222,10 @@ __attribute__((noinline)) pid_t engine_fork(void)
 	if (cfg.audit_dir) { /* the walk here: it counts from this frame */
 		struct shim_walk w;
 		enum shim_reason why = shim_sites_match(&w);
-		return shim_audit_fork(&w, why, (uintptr_t)__builtin_return_address(0));
+		if (why == R_COUNT && w.decline_threaded && shim_threads() != 1)
+			why = w.verdict == WALK_SITE && (w.site.flags & SITE_UNDECODED) ? R_UNDECODED : R_THREADS;
+		return shim_audit_fork(w.verdict == WALK_SITE ? w.site.label : w.refused, why,
+				       (uintptr_t)__builtin_return_address(0));
 	}
 	if (cfg.fork == FORK_OFF)
 		return real_fork(R_POLICY);

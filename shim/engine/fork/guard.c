@@ -22,10 +22,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "fork.h"
 #include "lockfree.h"
 
-__thread struct shim_guard shim_guard __attribute__((tls_model("initial-exec")));
 #define G shim_guard
 
 /* ---- exit, and main's return ---- */
@@ -62,7 +61,6 @@ int engine_libc_start_main(int (*main)(int, char **, char **), int argc, char **
 				  void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
 				  void *stack_end)
 {
-	shim_init();
 	if (cfg.enabled && cfg.fork != FORK_OFF) {
 		program_main = main;
 		main = main_wrapper;

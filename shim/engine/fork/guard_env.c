@@ -23,7 +23,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
-#include "core.h"
+#include "fork.h"
 #include "lockfree.h"
 
 extern char **environ;
@@ -274,6 +274,10 @@ int engine_clearenv(void)
  * guard was the copy's parent's, and is gone. */
 static char **dropped; /* environ as the copy found it, before that */
 
+/* The guard's state (fork.h): TLS, as the child runs on its parent
+ * thread's */
+__thread struct shim_guard shim_guard __attribute__((tls_model("initial-exec")));
+
 bool shim_guard_stale(void)
 {
 	if (!G.active || G.gen == shim_proc_gen)
@@ -281,7 +285,8 @@ bool shim_guard_stale(void)
 	sigset_t m = G.want_mask;
 	dropped = environ;
 	environ = view();
-	shim_popen_adopt(G.popen_chain);
+	if (G.popen_chain)
+		__atomic_store_n(&shim_guard_adopted, G.popen_chain, __ATOMIC_RELEASE);
 	G = (struct shim_guard){ 0 };
 	shim_set_mask(&m);
 	return true;

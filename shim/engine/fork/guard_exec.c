@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "fork.h"
 #include "lockfree.h"
 
 extern char **environ;
@@ -44,15 +44,6 @@ struct in_place {
 	char **env;
 	size_t size;
 };
-
-/* n bytes of this process's memory at `from`, or false (unmapped,
- * unreadable, or process_vm_readv refused by a seccomp filter): never a
- * fault. */
-bool shim_read_memory(void *to, const void *from, size_t n)
-{
-	struct iovec local = { to, n }, remote = { (void *)from, n };
-	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n;
-}
 
 static bool read_ptrs(char *const *from, char **to, size_t n)
 {
@@ -241,7 +232,6 @@ int engine_execveat(int dirfd, const char *path, char *const argv[], char *const
 {
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
-		shim_init();
 		return SHIM_AUDIT_EXEC("execveat", done(sys_execveat(dirfd, path, argv, in_place(shim_guard_envp(envp), &ip), flags), &ip));
 	}
 	envp = before_exec(envp);

@@ -35,12 +35,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "fork.h"
 #include "lockfree.h"
 
 static const int *owner;      /* the lock's owner word, once confirmed */
 static const int *candidate[2]; /* found in a callback, not yet confirmed */
-static bool stuck;            /* this copy inherited it held */
 #define REF_WORDS 5
 #define OWNER_WORD 2
 static int ref[REF_WORDS];    /* a recursive mutex held once, owner aside */
@@ -119,12 +118,8 @@ void shim_loader_forget(void)
 	const int *o = __atomic_load_n(&owner, __ATOMIC_ACQUIRE);
 	int held = o ? __atomic_load_n(o, __ATOMIC_RELAXED) : 0;
 	candidate[0] = candidate[1] = NULL;
-	stuck = held != 0 && held != (int)syscall(SYS_gettid) && !held_here(o, held);
-	if (stuck)
+	shim_loader_stuck = held != 0 && held != (int)syscall(SYS_gettid) && !held_here(o, held);
+	if (shim_loader_stuck)
 		shim_log(LOG_INFO, "%d: this process was forked while another thread held the loader's list lock; its forks stay real", (int)syscall(SYS_getpid));
 }
-
-bool shim_loader_stuck(void)
-{
-	return stuck;
-}
+SHIM_ON_COPY(shim_loader_forget);

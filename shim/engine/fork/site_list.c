@@ -13,7 +13,7 @@
  * either way one warning line in all, however long the list. */
 #include <string.h>
 
-#include "core.h"
+#include "fork.h"
 #include "lockfree.h"
 
 #define MAX_USER 32

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "fork.h"
 #include "lockfree.h"
 
 /* Every object that registers fork handlers takes an entry; a table
@@ -265,7 +265,7 @@ static struct counts loaded_set(void)
  * thread, or one this thread interrupted). */
 static bool current(unsigned *seq)
 {
-	if (shim_loader_stuck())
+	if (shim_loader_stuck)
 		return false; /* dl_iterate_phdr would wait for ever (loader.c) */
 	struct counts c = loaded_set();
 	unsigned s = __atomic_load_n(&table.seq, __ATOMIC_ACQUIRE);
@@ -334,6 +334,7 @@ void shim_sites_forget(void)
 				(*r)->forget();
 	}
 }
+SHIM_ON_COPY(shim_sites_forget);
 
 /* Was the table whole and still the loaded set's while we read it? */
 static bool still(unsigned seq)

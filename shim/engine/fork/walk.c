@@ -26,31 +26,12 @@
 #include <string.h>
 #include <unwind.h>
 
-#include "core.h"
+#include "fork.h"
 #include "lockfree.h"
 
 /* Our own fork(), not whichever the program binds: its frame is where
- * the walk starts counting. */
-extern pid_t shim_fork_entry(void) __attribute__((visibility("hidden")));
-
-#ifdef __ARM_EABI_UNWINDER__
-/* The Arm EHABI unwinder has no _Unwind_GetIP function (a macro over
- * _Unwind_VRS_Get in libgcc's unwind-arm-common.h) and its
- * _Unwind_GetCFA gave 3, not an address, in the backtrace callback.
- * pc is r15 less the Thumb bit; the frame's sp (r13) is the bottom of
- * the frame, as the CFA is elsewhere. EHABI marks no signal frames. */
-static uint32_t arm_core_reg(struct _Unwind_Context *ctx, uint32_t regno)
-{
-	uint32_t v = 0;
-	_Unwind_VRS_Get(ctx, _UVRSC_CORE, regno, _UVRSD_UINT32, &v);
-	return v;
-}
-#define FRAME_IP(ctx, sig) (*(sig) = 0, (uintptr_t)(arm_core_reg(ctx, 15) & ~(uint32_t)1))
-#define FRAME_CFA(ctx) ((uintptr_t)arm_core_reg(ctx, 13))
-#else
-#define FRAME_IP(ctx, sig) ((uintptr_t)_Unwind_GetIPInfo(ctx, sig))
-#define FRAME_CFA(ctx) ((uintptr_t)_Unwind_GetCFA(ctx))
-#endif
+ * the walk starts counting (given at start-up: fork.c's shim_fork_entry) */
+static uintptr_t fork_entry;
 
 struct state {
 	struct shim_walk *w;
@@ -109,7 +90,7 @@ static _Unwind_Reason_Code frame(struct _Unwind_Context *ctx, void *arg)
 		return _URC_END_OF_STACK;
 	uintptr_t fn = SHIM_CODE(_Unwind_GetRegionStart(ctx));
 	if (!st->past_fork) {
-		st->past_fork = fn == SHIM_CODE(shim_fork_entry);
+		st->past_fork = fn == fork_entry;
 		return _URC_NO_REASON;
 	}
 	/* the front's fork(), when it called ours rather than jumped to it:
@@ -189,48 +170,8 @@ static _Unwind_Reason_Code nothing(struct _Unwind_Context *ctx, void *arg)
 	return _URC_END_OF_STACK;
 }
 
-/* The chain of return addresses from `ret` on (audit.c). */
-struct trace {
-	uintptr_t ret, *pcs;
-	int max, n;
-};
-
-static _Unwind_Reason_Code trace_frame(struct _Unwind_Context *ctx, void *arg)
+void shim_walk_init(uintptr_t fork_fn)
 {
-	struct trace *t = arg;
-	int signal_frame = 0;
-	uintptr_t ip = FRAME_IP(ctx, &signal_frame);
-	if (!ip)
-		return _URC_END_OF_STACK;
-	if (!t->n && ip != t->ret)
-		return _URC_NO_REASON; /* the library's own frames */
-	t->pcs[t->n++] = ip;
-	return t->n == t->max ? _URC_END_OF_STACK : _URC_NO_REASON;
-}
-
-int shim_backtrace_from(uintptr_t ret, uintptr_t *pcs, int max)
-{
-	struct trace t = { ret, pcs, max, 0 };
-	if (!shim_loader_stuck()) /* the unwinder may ask the loader (loader.c) */
-		_Unwind_Backtrace(trace_frame, &t);
-	if (!t.n && max > 0) /* not found: the caller's address alone */
-		pcs[t.n++] = ret;
-	return t.n;
-}
-
-/* The start of the function around `pc`, by its FDE; 0 when unknown.
- * Arm's EHABI unwinder has no such lookup: 0 there. */
-uintptr_t shim_function_start(uintptr_t pc)
-{
-#ifdef __ARM_EABI_UNWINDER__
-	(void)pc;
-	return 0;
-#else
-	return SHIM_CODE(_Unwind_FindEnclosingFunction((void *)pc));
-#endif
-}
-
-void shim_walk_init(void)
-{
+	fork_entry = SHIM_CODE(fork_fn);
 	_Unwind_Backtrace(nothing, NULL);
 }

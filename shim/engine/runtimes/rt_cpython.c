@@ -34,7 +34,7 @@
 #include <link.h>
 #include <string.h>
 
-#include "core.h"
+#include "runtimes.h"
 #include "lockfree.h"
 
 static const struct shim_runtime rt_cpython;

@@ -12,7 +12,7 @@
  * execvp ("unshared address space; we can mutate environ"). Whether the
  * caller passed one is not visible from fork(), and a JVM always has
  * other threads: the site is declined there (fallback_threads). */
-#include "core.h"
+#include "runtimes.h"
 #include "lockfree.h"
 
 static const struct shim_site_def sites[] = {

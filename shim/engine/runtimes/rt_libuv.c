@@ -41,7 +41,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "core.h"
+#include "runtimes.h"
 #include "lockfree.h"
 
 static const struct shim_runtime rt_libuv;

@@ -32,7 +32,7 @@
  * "-" its child returns into Perl code without exec'ing. */
 #include <string.h>
 
-#include "core.h"
+#include "runtimes.h"
 #include "lockfree.h"
 
 static const struct shim_runtime rt_perl;

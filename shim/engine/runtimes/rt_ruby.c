@@ -14,7 +14,7 @@
  * two frames up (depth 3, or 4 with rb_fork). */
 #include <string.h>
 
-#include "core.h"
+#include "runtimes.h"
 #include "lockfree.h"
 
 static const struct shim_runtime rt_ruby;

@@ -16,19 +16,18 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include "core.h"
+#include "spawn.h"
 
-struct proc {
-	FILE *fp;
-	pid_t pid;
-	struct proc *next;
-};
+/* an entry of a chain of streams (struct shim_popen_entry, fork/fork.h:
+ * the guard hands a rerouted child's own over or frees them) */
+#define proc shim_popen_entry
 
 static struct proc *chain;
 /* A copy of a rerouted child inherits that child's own streams (its
  * chain was in TLS): they are this process's too, kept apart from
- * `chain` because they arrive without the lock (shim_popen_adopt). */
-static struct proc *adopted;
+ * `chain` because they arrive without the lock (shim_guard_adopted,
+ * fork/guard_env.c). */
+#define adopted shim_guard_adopted
 static pthread_mutex_t chain_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void lock_prepare(void) { pthread_mutex_lock(&chain_lock); }
@@ -41,27 +40,7 @@ void shim_popen_forget(void)
 {
 	chain_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }
-
-void shim_popen_adopt(void *child_chain)
-{
-	if (child_chain)
-		__atomic_store_n(&adopted, (struct proc *)child_chain, __ATOMIC_RELEASE);
-}
-
-/* The parent of a rerouted child, once the child is gone, frees the
- * entries the child's popen left in the memory they shared. Not the
- * FILE objects: the child may have fclose'd one (undefined for a popen
- * stream, but done), and its descriptors were the child's. They were
- * never on libc's list of streams (unlinked at once, below): a few
- * hundred bytes of each stay in the parent's heap, where a real fork
- * would leave nothing. */
-void shim_popen_dispose(void *child_chain)
-{
-	for (struct proc *p = child_chain, *next; p; p = next) {
-		next = p->next;
-		free(p);
-	}
-}
+SHIM_ON_COPY(shim_popen_forget);
 
 #ifdef __GLIBC__
 /* glibc's list of every open stream (libio, exported since 2.2.5): a
@@ -145,7 +124,7 @@ static FILE *popen_on_engine(const char *command, bool rd, bool cloexec, bool *d
 	 * is shared memory, where the child's entries would name descriptors
 	 * of the child's table. Its popen closes both chains' streams, as a
 	 * real fork's child would (it inherits the parent's list). */
-	struct proc **own = SHIM_IN_CHILD ? (struct proc **)&shim_guard.popen_chain : &chain;
+	struct proc **own = SHIM_IN_CHILD ? &shim_guard.popen_chain : &chain;
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&chain_lock);
 	int n = 1, ret = ENOMEM;
@@ -203,7 +182,6 @@ fail:
 
 FILE *engine_popen(const char *command, const char *mode)
 {
-	shim_init();
 	shim_proc_check();
 	SHIM_AUDIT_NOTE("popen");
 	if (cfg.enabled && cfg.audit_dir) {
@@ -244,13 +222,12 @@ static struct proc *unlink_from(struct proc **head, FILE *fp)
 
 int engine_pclose(FILE *fp)
 {
-	shim_init();
 	shim_proc_check();
 	struct proc *found = NULL;
 	if (!__atomic_load_n(&used, __ATOMIC_ACQUIRE) && !SHIM_IN_CHILD)
 		return real.pclose(fp); /* no engine popen ever ran */
 	if (SHIM_IN_CHILD) {
-		found = unlink_from((struct proc **)&shim_guard.popen_chain, fp);
+		found = unlink_from(&shim_guard.popen_chain, fp);
 		if (!found) {
 			/* Not the child's own (its popen always runs here): the
 			 * parent's, ours or libc's, in memory the child shares,

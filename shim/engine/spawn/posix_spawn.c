@@ -9,7 +9,7 @@
  * the failure into EPERM (its `-new_pid` of a -1), later ones EAGAIN. */
 #include <stdlib.h>
 
-#include "core.h"
+#include "spawn.h"
 
 static int engine(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 		  const posix_spawnattr_t *attr, char *const argv[], char *const envp[], bool use_path)
@@ -42,7 +42,6 @@ static int shim_posix_spawn(pid_t *pid, const char *file,
 			    const posix_spawnattr_t *attr, char *const argv[],
 			    char *const envp[], bool use_path, uintptr_t caller)
 {
-	shim_init();
 	shim_proc_check();
 	SHIM_AUDIT_NOTE(use_path ? "posix_spawnp" : "posix_spawn");
 	if (cfg.enabled && cfg.audit_dir) {

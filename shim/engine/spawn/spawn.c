@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "spawn.h"
 
 #define KNOWN_FLAGS (POSIX_SPAWN_RESETIDS | POSIX_SPAWN_SETPGROUP |            \
 		     POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |          \

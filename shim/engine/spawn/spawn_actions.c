@@ -6,7 +6,7 @@
  * the running libc has it. */
 #include <string.h>
 
-#include "core.h"
+#include "spawn.h"
 #include "lockfree.h"
 
 /* glibc 2.34 .. 2.36: posix/spawn_int.h, struct __spawn_action. */

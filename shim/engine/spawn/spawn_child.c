@@ -15,7 +15,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "spawn.h"
 #include "lockfree.h"
 
 /* glibc declares it from 2.34; the kernel has had it since 5.9, under

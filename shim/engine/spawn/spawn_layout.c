@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "spawn.h"
 
 typedef int (*add_fd_fn)(posix_spawn_file_actions_t *, int);
 typedef int (*add_path_fn)(posix_spawn_file_actions_t *, const char *);

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "spawn.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int users;
@@ -32,6 +32,7 @@ void shim_system_forget(void)
 	lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	users = 0;
 }
+SHIM_ON_COPY(shim_system_forget);
 
 /* A real fork while another thread holds the lock must not leave the
  * child with it held. Registered at the first engine system(), not at
@@ -154,7 +155,6 @@ static int system_on_engine(const char *line, int *status_out)
 
 int engine_system(const char *line)
 {
-	shim_init();
 	shim_proc_check();
 	SHIM_AUDIT_NOTE("system");
 	if (cfg.enabled && cfg.audit_dir) {
