@@ -172,21 +172,49 @@ void *shim_front_resolve(const char *name, void **slot, bool required)
 	return p;
 }
 
+/* Every name at once, for the engine: one pass over the objects, each
+ * asked for the names still missing, first definition wins as above */
+struct all {
+	struct want w[40];
+	void **slot[40];
+	bool required[40];
+	int n, left;
+};
+
+static bool look_all(const char *path, const struct shim_dynsym *d, void *arg)
+{
+	struct all *a = arg;
+	for (int i = 0; i < a->n; i++)
+		if (!a->w[i].found && look(path, d, &a->w[i]))
+			a->left--;
+	return a->left == 0;
+}
+
 bool shim_front_resolve_all(void)
 {
-#define RESOLVE(ret, name, params, args) \
-	if (!shim_front_next.name)       \
-		shim_front_resolve(#name, (void **)&shim_front_next.name, true);
+	struct all a = { .n = 0 };
+#define WANT(name_, slot_, required_)                                                     	if (!*(void **)(slot_)) {                                                         		a.w[a.n] = (struct want){ name_, shim_dynsym_hash(name_), NULL, false };  		a.slot[a.n] = (void **)(slot_);                                           		a.required[a.n++] = required_;                                            	}
+#define RESOLVE(ret, name, params, args) WANT(#name, &shim_front_next.name, true)
 	SHIM_CALLS(RESOLVE)
 #undef RESOLVE
-	if (!shim_front_next.execveat) /* glibc 2.34 added it */
-		shim_front_resolve("execveat", (void **)&shim_front_next.execveat, false);
-	if (!shim_front_next.exit)
-		shim_front_resolve("exit", (void **)&shim_front_next.exit, true);
+	WANT("execveat", &shim_front_next.execveat, false) /* glibc 2.34 added it */
+	WANT("exit", &shim_front_next.exit, true)
 #if !defined(__powerpc__)
-	if (!shim_front_next.libc_start_main)
-		shim_front_resolve("__libc_start_main", (void **)&shim_front_next.libc_start_main, true);
+	WANT("__libc_start_main", &shim_front_next.libc_start_main, true)
 #endif
+#undef WANT
+	a.left = a.n;
+	if (a.n)
+		shim_front_each_object(look_all, &a, false);
+	for (int i = 0; i < a.n; i++) {
+		void *p = a.w[i].found;
+		if (p && a.w[i].ifunc) /* left to dlsym, as shim_front_lookup does */
+			p = shim_front_lookup(a.w[i].name);
+		if (p)
+			__atomic_store_n(a.slot[i], p, __ATOMIC_RELAXED);
+		else if (a.required[i])
+			missing(a.w[i].name);
+	}
 	return true;
 }
 

@@ -50,7 +50,7 @@ for a in "${archs[@]}"; do
 			-o "$d/root/preload_check" tests/arch/preload_check.c 2>> "$d/cross.log"; then
 		mkdir -p "$d/root/lib"
 		ln -s lib "$d/root/lib64" # ppc64le and s390x look for ld.so in /lib64
-		cp "build/cross-$a/libvforkshim.so" "$d/root/lib/"
+		cp "build/cross-$a/libvforkshim.so" "build/cross-$a/libvforkshim-engine.so" "$d/root/lib/"
 		for l in "$sysroot"/ld-linux*.so* "$sysroot"/ld64.so* "$sysroot"/libc.so.6 "$sysroot"/libgcc_s.so.1; do
 			[ -e "$l" ] || continue
 			cp -L "$l" "$d/root/lib/"
