@@ -81,5 +81,5 @@ for c in circles(files, set(defs)):
     print("FAIL: layout: files in a circle: " + " -> ".join(c)); bad = 1
 if not bad:
     print("ok: layout: no circle between the %d folders or the %d files; the front uses nothing of the engine's"
-          % (len(order), len(defs)))
+          % (len({folder(n) for n in defs}), len(defs)))
 sys.exit(bad)
