@@ -92,7 +92,7 @@ $(ENGINE): $(OBJS) shim/engine/engine.map
 # The front is useless without the engine beside it: building one builds both.
 # It finds dlopen in the objects after it (shim/front/next.c): in libc from
 # glibc 2.34, in libdl before, which it then needs loaded (Debian 11).
-FRONT_LIBS := $(shell printf 'extern void *dlopen(const char *, int);\nint main(void) { return !dlopen; }\n' | \
+FRONT_LIBS := $(shell printf 'extern void *dlopen(const char *, int);\nint main(void) { return dlopen(0, 0) != 0; }\n' | \
 	$(CC) -x c - -o /dev/null 2> /dev/null || echo -Wl,--no-as-needed -ldl)
 $(LIB): $(FRONT_OBJS) $(COMMON_OBJS) | $(ENGINE)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined \

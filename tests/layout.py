@@ -7,7 +7,10 @@ import collections, glob, os, subprocess, sys
 
 B = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("B", "build")
 root = os.path.join(B, "shim")
-objs = sorted(glob.glob(os.path.join(root, "**", "*.o"), recursive=True))
+# the objects of today's sources only: a build folder keeps those of
+# files since moved or removed
+objs = sorted(o for o in glob.glob(os.path.join(root, "**", "*.o"), recursive=True)
+              if os.path.exists(os.path.join("shim", os.path.relpath(o, root)[:-2] + ".c")))
 if not objs:
     sys.exit("FAIL: layout: no objects under %s" % root)
 defs, uses = {}, {}

@@ -176,6 +176,8 @@ system:atfork_once kept:glibc's-pthread_once-knows-forks
 "
 state_bad=0 nstate=0
 found=$(for o in $(find $B/shim -name "*.o"); do
+	s=${o#"$B"/}
+	[ -e "${s%.o}.c" ] || continue # a file since moved or removed: its object lingers
 	nm "$o" | awk -v f="$(basename "$o" .o)" '$2 ~ /^[bBdD]$/ {sub(/\..*/, "", $3); print f ":" $3}'
 done | sort -u)
 for v in $found; do
