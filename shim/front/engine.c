@@ -41,8 +41,11 @@ static void copy(char *to, size_t cap, const char *from)
 extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
 static void own_code(uintptr_t *start, uintptr_t *end)
 {
-	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)&__ehdr_start + __ehdr_start.e_phoff);
+	/* the program headers follow the ELF header in the mapping, not in
+	 * the object __ehdr_start names: through an integer, which UBSan's
+	 * object-size check would otherwise stop at */
 	uintptr_t base = (uintptr_t)&__ehdr_start; /* the first PT_LOAD maps the header at offset 0 */
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + __ehdr_start.e_phoff);
 	*start = *end = 0;
 	for (int i = 0; i < __ehdr_start.e_phnum; i++)
 		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
