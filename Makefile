@@ -90,10 +90,13 @@ $(ENGINE): $(OBJS) shim/engine/engine.map
 	$(CC) $(CFLAGS) $(LDFLAGS) $(SHIM_LDFLAGS) -o $@ $(OBJS) $(SHIM_LIBS)
 
 # The front is useless without the engine beside it: building one builds both.
-# It finds dlopen in the objects after it (shim/front/next.c): in libc from
-# glibc 2.34, in libdl before, which it then needs loaded (Debian 11).
-FRONT_LIBS := $(shell printf 'extern void *dlopen(const char *, int);\nint main(void) { return dlopen(0, 0) != 0; }\n' | \
-	$(CC) -x c - -o /dev/null 2> /dev/null || echo -Wl,--no-as-needed -ldl)
+# It finds dlopen and pthread_sigmask in the objects after it
+# (shim/front/next.c): in libc from glibc 2.34, in libdl and libpthread
+# before, which it then needs loaded (Debian 11).
+libc_has = $(shell printf '%s\nint main(void) { return %s != 0; }\n' '$(1)' '$(2)' | \
+	$(CC) -x c - -o /dev/null 2> /dev/null && echo yes)
+FRONT_LIBS := $(if $(call libc_has,extern void *dlopen(const char *, int);,dlopen(0, 0)),,-Wl,--no-as-needed -ldl) \
+	$(if $(call libc_has,extern int pthread_sigmask(int, const void *, void *);,pthread_sigmask(0, 0, 0)),,-Wl,--no-as-needed -lpthread)
 $(LIB): $(FRONT_OBJS) $(COMMON_OBJS) | $(ENGINE)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined \
 		-o $@ $(FRONT_OBJS) $(COMMON_OBJS) $(FRONT_LIBS)

@@ -48,24 +48,53 @@ if [ -x /bin/dash ]; then
 	check "dash, with nothing to gain: no engine" test "$(cat "$LOGS/out")" = 0
 fi
 
+# a library preloaded before the front is loaded at start too: libsecond
+# calls dlsym (it can load code), wherever it stands
+for order in "$SECOND $LIB" "$LIB $SECOND"; do
+	env VFORKSHIM=1 LD_PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD }$order" "$P/front_calls" > "$LOGS/out" 2> "$LOGS/err"
+	check "preloaded ${order//$PWD\//}: libsecond imports dlsym, the engine loaded" engine
+done
+
 echo "== the next definitions: RTLD_NEXT's meaning beside another preloaded library"
 # libsecond.so interposes fork and posix_spawn and says so. Without the
 # front, then after it: its lines, the output and the statuses the same.
-env LD_PRELOAD="$SECOND" "$P/front_calls" > "$LOGS/base" 2> "$LOGS/base.err"
+env LD_PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD }$SECOND" "$P/front_calls" > "$LOGS/base" 2> "$LOGS/base.err"
 env LD_PRELOAD="$PRELOAD $SECOND" "$P/front_calls" > "$LOGS/out" 2> "$LOGS/err"
 check "front then libsecond, inert: every fork and posix_spawn reaches libsecond, output as without the front" \
 	eval 'rest_same && cmp -s "$LOGS/err" "$LOGS/base.err" && [ "$(grep -c "^second: " "$LOGS/err")" = 3 ]'
 env VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_SPAWN=off LD_PRELOAD="$PRELOAD $SECOND" "$P/front_calls" > "$LOGS/out" 2> "$LOGS/err"
 check "front then libsecond, with the engine: the calls it passes on reach libsecond (3), not libc" \
 	eval 'engine && rest_same && [ "$(grep -c "^second: " "$LOGS/err")" = 3 ] && [ "$(stat_of fork_real)" = 1 ] && [ "$(stat_of spawn_libc)" = 2 ]'
-env VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_SPAWN=off LD_PRELOAD="$SECOND $PRELOAD" "$P/front_calls" > "$LOGS/out" 2> "$LOGS/err"
+env VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_SPAWN=off LD_PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD }$SECOND $LIB" "$P/front_calls" > "$LOGS/out" 2> "$LOGS/err"
 check "libsecond then the front: libsecond's RTLD_NEXT reaches the engine, which passes on to libc" \
 	eval 'engine && rest_same && [ "$(grep -c "^second: " "$LOGS/err")" = 3 ] && [ "$(stat_of fork_real)" = 1 ] && [ "$(stat_of spawn_libc)" = 2 ]'
 # a site reached through libsecond: rerouted, libsecond's fork not called
-env LD_PRELOAD="$SECOND" "$P/front_plugin" "$PLUGIN" 5 > "$LOGS/base" 2> "$LOGS/base.err"
+env LD_PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD }$SECOND" "$P/front_plugin" "$PLUGIN" 5 > "$LOGS/base" 2> "$LOGS/base.err"
 env VFORKSHIM=1 VFORKSHIM_STATS=1 VFORKSHIM_SITES=plugin_spawn LD_PRELOAD="$PRELOAD $SECOND" "$P/front_plugin" "$PLUGIN" 5 > "$LOGS/out" 2> "$LOGS/err"
 check "a user site's fork with libsecond after the front: rerouted (5), libsecond's fork never called" \
 	eval 'rest_same && [ "$(stat_of fork_rerouted)" = 5 ] && ! grep -q "^second: fork" "$LOGS/err"'
+
+# more objects than any fixed bound, before libc: the next definitions
+# are found all the same
+many=$(mktemp -d)
+echo 'int many_fn(void) { return 0; }' > "$many/l.c"
+libs=()
+for i in $(seq 1 300); do
+	${CC:-cc} -shared -o "$many/libm$i.so" -Wl,-soname,libm$i.so "$many/l.c" -fPIC 2> /dev/null &&
+		libs+=("-lm$i")
+	[ $((i % 50)) = 0 ] && wait
+done
+echo 'int main(void) { return getenv("HOME") == 0; }' | sed '1i #include <stdlib.h>' > "$many/main.c"
+${CC:-cc} -o "$many/main" "$many/main.c" -L"$many" -Wl,--no-as-needed "${libs[@]}" -Wl,-rpath,"$many"
+env LD_PRELOAD="$PRELOAD" "$many/main"
+check "a program with ${#libs[@]} libraries ahead of libc: runs as without the library" test $? = 0
+rm -rf "$many"
+
+# the front loaded with dlopen: libc is before it
+check "the front loaded with dlopen, not preloaded: its getenv and fork reach libc" \
+	eval 'env FRONT_DLOPEN=x ${SAN_PRELOAD:+LD_PRELOAD="$SAN_PRELOAD"} "$P/front_dlopen" "$LIB" > "$LOGS/out" 2> "$LOGS/err" &&
+		[ "$(cat "$LOGS/out")" = "getenv: x
+fork: child status 7" ]'
 
 echo "== a site loaded after start"
 N_SPAWNS=$(N 40)

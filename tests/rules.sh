@@ -134,7 +134,9 @@ engine:shim_front_engine kept:start-up,read-only-after:the-engine-stays-mapped-i
 engine:shim_front_live kept:start-up,read-only-after:the-copy's-engine-is-its-parent's
 next:self kept:start-up:objects-loaded-at-start-stay
 walk:fork_entry kept:start-up,read-only-after
-next:nobjects kept:start-up:objects-loaded-at-start-stay
+next:total kept:start-up:objects-loaded-at-start-stay
+next:self_at kept:start-up:objects-loaded-at-start-stay
+next:known kept:the-same-objects-in-a-copy
 next:cache kept:start-up:objects-loaded-at-start-stay
 next:state kept:start-up:objects-loaded-at-start-stay
 next:shim_front_next kept:next-definitions-are-the-same-in-a-copy

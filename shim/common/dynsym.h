@@ -27,6 +27,10 @@ struct shim_dynsym {
 #define SHIM_SYM_FUNC (1u << STT_FUNC)
 #define SHIM_SYM_IFUNC (1u << STT_GNU_IFUNC)
 #define SHIM_SYM_DATA (1u << STT_OBJECT)
+/* what the loader's own lookup accepts (glibc's dl-lookup.c, ALLOWED_STT,
+ * TLS aside): hand-written assembly leaves a function without a type */
+#define SHIM_SYM_LOOKUP ((1u << STT_NOTYPE) | (1u << STT_OBJECT) | (1u << STT_FUNC) | (1u << STT_COMMON) | \
+			 (1u << STT_GNU_IFUNC))
 
 /* A pointer of the dynamic section: glibc relocates them in place, other
  * loaders (musl) and the vDSO leave them as offsets from the base. */

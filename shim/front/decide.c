@@ -200,8 +200,8 @@ static bool runtime_or_loader(const char *path, const struct shim_dynsym *d, voi
 		if (sym->st_shndx != SHN_UNDEF || sym->st_name >= d->strsz)
 			continue;
 		const char *name = d->strtab + sym->st_name;
-		if (name[0] == '_' ? name[2] != 'l' || name[6] != 'd' : name[0] != 'd' || name[1] != 'l')
-			continue; /* neither dl... nor __libc_dl... (names are 0-ended) */
+		if (name[0] == 'd' ? name[1] != 'l' : !(name[0] == '_' && name[1] == '_' && name[2] == 'l'))
+			continue; /* neither dl... nor __l... (read no further than the end) */
 		for (int k = 0; loaders[k]; k++)
 			if (strcmp(name, loaders[k]) == 0) {
 				say(s, "code loaded later: dlopen imported by ", base_name(path));
@@ -235,11 +235,11 @@ const char *shim_front_why(char **env, char *buf, size_t cap, bool *on_out)
 		return NULL;
 	*on_out = true;
 	/* glibc before 2.29: system and popen fork (engine/config.c) */
-	if (shim_front_each_object(old_glibc, NULL, false)) {
+	if (shim_front_each_object(old_glibc, NULL, FRONT_ALL)) {
 		say(&s, "glibc's system and popen fork: glibc before 2.29", NULL);
 		return buf;
 	}
-	if (shim_front_each_object(runtime_or_loader, &s, true))
+	if (shim_front_each_object(runtime_or_loader, &s, FRONT_ALL))
 		return buf;
 	return NULL;
 }

@@ -35,12 +35,16 @@ void *shim_front_resolve(const char *name, void **slot, bool required);
 void *shim_front_lookup(const char *name);
 /* Every next definition, for the engine (false: one is missing) */
 bool shim_front_resolve_all(void);
-/* The objects loaded at start, the front's own excluded (and the
- * program unless `program`): calls `fn` with each one's symbols until
- * it returns true */
+/* The objects in the loader's list when the front first read it: calls
+ * `fn` with each one's symbols until it returns true */
 struct shim_dynsym;
+enum shim_front_objects {
+	FRONT_AFTER,  /* the objects after the front, in order */
+	FRONT_BEFORE, /* those before it, the program excepted */
+	FRONT_ALL,    /* every one but the front */
+};
 bool shim_front_each_object(bool (*fn)(const char *path, const struct shim_dynsym *d, void *arg), void *arg,
-			    bool program);
+			    enum shim_front_objects which);
 /* The front's own path, as the loader recorded it */
 const char *shim_front_path(void);
 

@@ -15,7 +15,10 @@
  *
  * Only the objects that were there when the front first looked are
  * read: those loaded at start are never unloaded, while an object that
- * dlopen added later may be unloaded by another thread as we read. Each
+ * dlopen added later may be unloaded by another thread as we read. A
+ * front that is not preloaded (dlopen'ed, or linked after libc) has
+ * libc before it: if nothing after it defines a name, the objects before
+ * it but the program are asked, in order. Each
  * name is found at its first use, so that a process that calls none
  * (most) reads no more of libc's symbol table than the loader did. An
  * IFUNC (none of these names is one in glibc) is left to dlsym. */
@@ -32,87 +35,82 @@ struct shim_calls shim_front_next;
 extern struct r_debug _r_debug __attribute__((weak));
 extern ElfW(Dyn) _DYNAMIC[] __attribute__((visibility("hidden")));
 
-#define MAX_OBJECTS 256
 #define CACHED 16 /* objects whose symbol tables are read once */
 static struct link_map *self; /* the front's entry */
-static int nobjects;          /* entries after it when first read */
+static int total, self_at;    /* the list's length when first read, the front's place */
 static struct {
 	const char *path;
 	bool ok;
 	struct shim_dynsym d;
-} cache[CACHED]; /* the program, then the objects after the front */
+} cache[CACHED]; /* the list's first objects */
 static int state; /* 0: not read, 1: being read by one thread, 2: read */
 
-/* Reading the list at all: the first call, or one that comes while the
- * first is still at it (the loaded-at-start part of the list is the
- * same for both), reads it itself, into the cache only if first. */
-static struct link_map *find_self(int *n)
+/* The list as it stands: its length and the front's place in it */
+static struct link_map *read_list(int *n, int *at)
 {
 	struct link_map *me = NULL;
-	*n = 0;
-	if (&_r_debug) {
-		for (struct link_map *l = _r_debug.r_map; l; l = l->l_next)
-			if (l->l_ld == _DYNAMIC) {
-				me = l;
-				break;
-			}
-		for (struct link_map *l = me ? me->l_next : NULL; l && *n < MAX_OBJECTS; l = l->l_next)
-			++*n;
-	}
+	*n = 0, *at = -1;
+	if (!&_r_debug)
+		return NULL;
+	for (struct link_map *l = _r_debug.r_map; l; l = l->l_next, ++*n)
+		if (!me && l->l_ld == _DYNAMIC) {
+			me = l;
+			*at = *n;
+		}
 	return me;
 }
 
+/* The first call reads the list into the cache; one that comes while
+ * the first is still at it reads the list itself, without the cache. */
 static bool init(void)
 {
 	int st = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
 	if (st == 2)
 		return self != NULL;
 	if (st != 0 || !__atomic_compare_exchange_n(&state, &st, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return false; /* another thread is at it: read without the cache */
-	int n;
-	struct link_map *me = find_self(&n);
-	if (me) {
-		struct link_map *l = _r_debug.r_map;
-		for (int i = 0; i < CACHED && i <= n && l; i++) {
-			cache[i].path = l->l_name;
-			cache[i].ok = l != me && shim_dynsym_init(&cache[i].d, l->l_addr, l->l_ld);
-			l = i == 0 ? me->l_next : l->l_next;
-		}
+		return false;
+	int n, at;
+	struct link_map *me = read_list(&n, &at);
+	struct link_map *l = me ? _r_debug.r_map : NULL;
+	for (int i = 0; i < CACHED && i < n && l; i++, l = l->l_next) {
+		cache[i].path = l->l_name;
+		cache[i].ok = l != me && shim_dynsym_init(&cache[i].d, l->l_addr, l->l_ld);
 	}
 	self = me;
-	nobjects = n;
+	total = n, self_at = at;
 	__atomic_store_n(&state, 2, __ATOMIC_RELEASE);
 	return me != NULL;
 }
 
 const char *shim_front_path(void)
 {
-	int n;
-	return init() ? self->l_name : (find_self(&n) ? find_self(&n)->l_name : NULL);
+	int n, at;
+	struct link_map *me = init() ? self : read_list(&n, &at);
+	return me ? me->l_name : NULL;
 }
 
 bool shim_front_each_object(bool (*fn)(const char *path, const struct shim_dynsym *d, void *arg), void *arg,
-			    bool program)
+			    enum shim_front_objects which)
 {
-	int n = 0;
-	struct link_map *me = init() ? self : find_self(&n);
-	bool cached = me == self && me;
+	int n, at;
+	bool cached = init();
+	struct link_map *me = cached ? self : read_list(&n, &at);
 	if (!me)
 		return false;
 	if (cached)
-		n = nobjects;
-	/* the program first (before the front in the list), then the rest */
+		n = total, at = self_at;
 	struct link_map *l = _r_debug.r_map;
 	struct shim_dynsym d;
-	for (int i = 0; i <= n && l; i++) {
-		if (i > 0 || program) {
-			if (cached && i < CACHED) {
-				if (cache[i].ok && fn(cache[i].path, &cache[i].d, arg))
-					return true;
-			} else if (l != me && shim_dynsym_init(&d, l->l_addr, l->l_ld) && fn(l->l_name, &d, arg))
+	for (int i = 0; i < n && l; i++, l = l->l_next) {
+		bool wanted = which == FRONT_ALL ? i != at : which == FRONT_AFTER ? i > at : i > 0 && i < at;
+		if (!wanted)
+			continue;
+		if (cached && i < CACHED) {
+			if (cache[i].ok && fn(cache[i].path, &cache[i].d, arg))
 				return true;
+		} else if (shim_dynsym_init(&d, l->l_addr, l->l_ld) && fn(l->l_name, &d, arg)) {
+			return true;
 		}
-		l = i == 0 ? me->l_next : l->l_next;
 	}
 	return false;
 }
@@ -128,7 +126,7 @@ static bool look(const char *path, const struct shim_dynsym *d, void *arg)
 {
 	(void)path;
 	struct want *w = arg;
-	const ElfW(Sym) *s = shim_dynsym_find(d, w->name, w->hash, SHIM_SYM_FUNC | SHIM_SYM_IFUNC | SHIM_SYM_DATA);
+	const ElfW(Sym) *s = shim_dynsym_find(d, w->name, w->hash, SHIM_SYM_LOOKUP);
 	if (!s)
 		return false;
 	w->ifunc = (s->st_info & 0xf) == STT_GNU_IFUNC;
@@ -136,15 +134,33 @@ static bool look(const char *path, const struct shim_dynsym *d, void *arg)
 	return true;
 }
 
+/* Whether the objects before the front are to be asked too: only when
+ * libc is not after it (a front dlopen'ed, or linked after libc), which
+ * `exit` tells. Else a name none after it defines (execveat before glibc
+ * 2.34) must stay missing, as for dlsym(RTLD_NEXT). */
+static bool before_too(void)
+{
+	static int known; /* 0: not yet, 1: no, 2: yes; the same in every thread */
+	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+	if (!k) {
+		struct want w = { "exit", shim_dynsym_hash("exit"), NULL, false };
+		k = shim_front_each_object(look, &w, FRONT_AFTER) ? 1 : 2;
+		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
+	}
+	return k == 2;
+}
+
 void *shim_front_lookup(const char *name)
 {
 	struct want w = { name, shim_dynsym_hash(name), NULL, false };
-	if (!shim_front_each_object(look, &w, false))
+	if (!shim_front_each_object(look, &w, FRONT_AFTER) &&
+	    !(before_too() && shim_front_each_object(look, &w, FRONT_BEFORE)))
 		return NULL;
 	if (w.ifunc) { /* its resolver picks the implementation: dlsym's job */
 		void *(*next_dlsym)(void *, const char *) = NULL;
 		struct want d = { "dlsym", shim_dynsym_hash("dlsym"), NULL, false };
-		if (shim_front_each_object(look, &d, false) && !d.ifunc)
+		if ((shim_front_each_object(look, &d, FRONT_AFTER) ||
+		     (before_too() && shim_front_each_object(look, &d, FRONT_BEFORE))) && !d.ifunc)
 			next_dlsym = (void *(*)(void *, const char *))d.found;
 		return next_dlsym ? next_dlsym(RTLD_NEXT, name) : NULL;
 	}
@@ -204,8 +220,8 @@ bool shim_front_resolve_all(void)
 #endif
 #undef WANT
 	a.left = a.n;
-	if (a.n)
-		shim_front_each_object(look_all, &a, false);
+	if (a.n && !shim_front_each_object(look_all, &a, FRONT_AFTER) && before_too())
+		shim_front_each_object(look_all, &a, FRONT_BEFORE);
 	for (int i = 0; i < a.n; i++) {
 		void *p = a.w[i].found;
 		if (p && a.w[i].ifunc) /* left to dlsym, as shim_front_lookup does */
