@@ -17,11 +17,20 @@ echo "== which processes load the engine"
 shim -- "$P/front_calls"
 check "VFORKSHIM unset: no engine, output and stderr as without the library" \
 	eval 'no_engine && rest_same && cmp -s "$LOGS/err" "$LOGS/base.err"'
-shim VFORKSHIM=1 -- "$P/front_calls"
-check "VFORKSHIM=1, a program with no runtime that loads no code: no engine, output and stderr as without it" \
-	eval 'no_engine && rest_same && cmp -s "$LOGS/err" "$LOGS/base.err"'
-shim VFORKSHIM=1 VFORKSHIM_MIN_RSS=1G VFORKSHIM_FORK=sites VFORKSHIM_SPAWN=auto VFORKSHIM_LOG=warn VFORKSHIM_STATS=0 -- "$P/front_calls"
-check "the defaults spelled out, a valid MIN_RSS: still no engine" eval 'no_engine && rest_same'
+# Under the sanitizers their runtimes, preloaded ahead of the front,
+# import dlsym: every process can load code later, so every process with
+# VFORKSHIM=1 loads the engine (the rule, not a fault)
+if sanitized; then
+	shim VFORKSHIM=1 -- "$P/front_calls"
+	check "VFORKSHIM=1 under the sanitizers (their runtimes import dlsym): the engine loaded, output as without it" \
+		eval 'engine && rest_same'
+else
+	shim VFORKSHIM=1 -- "$P/front_calls"
+	check "VFORKSHIM=1, a program with no runtime that loads no code: no engine, output and stderr as without it" \
+		eval 'no_engine && rest_same && cmp -s "$LOGS/err" "$LOGS/base.err"'
+	shim VFORKSHIM=1 VFORKSHIM_MIN_RSS=1G VFORKSHIM_FORK=sites VFORKSHIM_SPAWN=auto VFORKSHIM_LOG=warn VFORKSHIM_STATS=0 -- "$P/front_calls"
+	check "the defaults spelled out, a valid MIN_RSS: still no engine" eval 'no_engine && rest_same'
+fi
 for v in VFORKSHIM_STATS=1 VFORKSHIM_FORK=all VFORKSHIM_SPAWN=always VFORKSHIM_LOG=debug VFORKSHIM_SITES=main \
 	VFORKSHIM_AUDIT=/nonexistent VFORKSHIM_LOG_FILE=/dev/null; do
 	shim VFORKSHIM=1 "$v" -- "$P/front_calls"
@@ -43,7 +52,7 @@ if have perl; then
 	check "Perl (libperl defines Perl_pp_system, its marker): the engine loaded" engine
 fi
 # bash can load builtins with dlopen (enable -f); dash cannot
-if [ -x /bin/dash ]; then
+if [ -x /bin/dash ] && ! sanitized; then
 	shim VFORKSHIM=1 -- /bin/dash -c 'grep -c libvforkshim-engine /proc/$$/maps'
 	check "dash, with nothing to gain: no engine" test "$(cat "$LOGS/out")" = 0
 fi
