@@ -130,6 +130,7 @@ real:shim_front_code_end kept:start-up,read-only-after
 decide:markers kept:constant
 decide:names kept:constant
 decide:loaders kept:constant
+decide:glibc_own kept:constant
 engine:shim_front_engine kept:start-up,read-only-after:the-engine-stays-mapped-in-a-copy
 engine:shim_front_live kept:start-up,read-only-after:the-copy's-engine-is-its-parent's
 next:self kept:start-up:objects-loaded-at-start-stay

@@ -121,11 +121,23 @@ static const char *base_name(const char *path)
 
 /* glibc's own objects and the kernel's vDSO hold no runtime and load
  * nothing a runtime lives in (decide.c's header says why) */
+static const char *const glibc_own[] = {
+	/* glibc's libraries: before 2.34 libpthread imports
+	 * __libc_dlopen_mode, for libgcc_s only */
+	"libc.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libm.so.6", "libresolv.so.2",
+	"libutil.so.1", "libanl.so.1", NULL,
+};
+
 static bool libc_own(const struct shim_dynsym *d)
 {
 	const char *n = d->soname;
-	return n && (strcmp(n, "libc.so.6") == 0 || strncmp(n, "ld-linux", 8) == 0 ||
-		     strncmp(n, "linux-vdso.so", 13) == 0 || strncmp(n, "linux-gate.so", 13) == 0);
+	if (!n || n[0] != 'l') /* every name below starts so */
+		return false;
+	for (int i = 0; glibc_own[i]; i++)
+		if (strcmp(n, glibc_own[i]) == 0)
+			return true;
+	return strncmp(n, "ld-linux", 8) == 0 || strncmp(n, "ld64.so", 7) == 0 ||
+	       strncmp(n, "linux-vdso", 10) == 0 || strncmp(n, "linux-gate.so", 13) == 0;
 }
 
 /* A glibc older than 2.29: the newest GLIBC_2.N its libc defines, read
