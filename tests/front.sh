@@ -36,6 +36,8 @@ for v in VFORKSHIM_STATS=1 VFORKSHIM_FORK=all VFORKSHIM_SPAWN=always VFORKSHIM_L
 	shim VFORKSHIM=1 "$v" -- "$P/front_calls"
 	check "VFORKSHIM=1 $v: the engine loaded (the configuration asks for it)" eval 'engine && rest_same'
 done
+shim VFORKSHIM_STATS=1 VFORKSHIM_FORK=all -- "$P/front_calls"
+check "VFORKSHIM unset, valid settings for when it is on: no engine" eval 'no_engine && rest_same && [ ! -s "$LOGS/err" ]'
 shim VFORKSHIM=1 VFORKSHIM_FORK=sometimes -- "$P/front_calls"
 # one warning per process: the program, its fork+exec child and its
 # spawned child (they inherit the variable), as before the front

@@ -2,13 +2,13 @@
  * front's constructor, never at a fork (a dlopen there could wait for
  * ever on a loader lock another thread holds).
  *
- * The engine is loaded when VFORKSHIM is on and
+ * The engine is loaded, VFORKSHIM on or not, for a value the engine
+ * warns about: one the front cannot read, or an AUDIT or LOG_FILE path,
+ * which the engine checks (its warning is the engine's to give, as it
+ * always was). And it is loaded when VFORKSHIM is on and
  *   - the configuration asks for something only the engine does:
- *     VFORKSHIM_SITES, FORK=all or off, SPAWN=always or off, AUDIT,
- *     STATS, a LOG level or LOG_FILE (diagnostics need the engine's
- *     counts and decisions); or any VFORKSHIM variable the front cannot
- *     read (its warning is the engine's to give, even when VFORKSHIM
- *     itself is off, as it always was);
+ *     VFORKSHIM_SITES, FORK=all or off, SPAWN=always or off, STATS, a
+ *     LOG level (diagnostics need the engine's counts and decisions);
  *   - or the running libc's system and popen copy the address space
  *     (glibc before 2.29: engine/config.c), which `auto` reroutes;
  *   - or an object loaded at start defines a runtime's marker symbol
@@ -19,11 +19,11 @@
  * Why no site is missed. The engine reroutes a fork at a site only: a
  * user's (VFORKSHIM_SITES: the first rule) or a runtime's built-in one,
  * which lies in an object that defines one of that runtime's markers
- * (the engine warns of any that does not: engine/fork/sites.c). Such an
- * object was loaded at start (the third rule) or later; and whatever is
+ * (the engine looks nowhere else: engine/fork/sites.c, marked()). Such an
+ * object was loaded at start (the marker rule) or later; and whatever is
  * loaded later is loaded by dlopen, called by code that was itself
  * loaded at start or loaded later, and so on back to an object loaded at
- * start that calls dlopen: the fourth rule. (dlopen's address got some
+ * start that calls dlopen: the last rule. (dlopen's address got some
  * other way comes from dlsym, also named. glibc's own module loading,
  * NSS, iconv and libgcc_s, brings in no runtime.) Without a site, the
  * engine sends every fork to libc, which is what the front does.
@@ -72,8 +72,13 @@ static const struct {
 	NAME("VFORKSHIM_LOG_FILE"),
 };
 
-/* Is this value one only the engine can act on (or warn about)? */
-static bool engine_value(int k, const char *v)
+/* What a value asks of the engine: nothing (unset, or the default), to
+ * act on it (where VFORKSHIM is on), or to look at it whatever VFORKSHIM
+ * says (a value the engine warns about: engine/config.c reads every
+ * variable, on or off, and warns of each bad one) */
+enum ask { ASK_NOTHING, ASK_IF_ON, ASK_ALWAYS };
+
+static enum ask engine_value(int k, const char *v)
 {
 	bool b;
 	enum shim_fork_mode f;
@@ -81,15 +86,16 @@ static bool engine_value(int k, const char *v)
 	enum shim_log_level l;
 	unsigned long long size;
 	if (!*v) /* empty counts as unset (engine/config.c) */
-		return false;
+		return ASK_NOTHING;
 	switch (k) {
-	case V_ON: return shim_parse_bool_enable(v, &b) != 0;
-	case V_FORK: return shim_parse_fork_mode(v, &f) != 0 || f != FORK_SITES;
-	case V_SPAWN: return shim_parse_spawn_mode(v, &s) != 0 || s != SPAWN_AUTO;
-	case V_LOG: return shim_parse_log_level(v, &l) != 0 || l != LOG_WARN;
-	case V_MIN_RSS: return shim_parse_size(v, &size) != 0;
-	case V_STATS: return shim_parse_bool_enable(v, &b) != 0 || b;
-	default: return true; /* SITES, AUDIT, LOG_FILE */
+	case V_ON: return shim_parse_bool_enable(v, &b) ? ASK_ALWAYS : ASK_NOTHING;
+	case V_FORK: return shim_parse_fork_mode(v, &f) ? ASK_ALWAYS : f != FORK_SITES ? ASK_IF_ON : ASK_NOTHING;
+	case V_SPAWN: return shim_parse_spawn_mode(v, &s) ? ASK_ALWAYS : s != SPAWN_AUTO ? ASK_IF_ON : ASK_NOTHING;
+	case V_LOG: return shim_parse_log_level(v, &l) ? ASK_ALWAYS : l != LOG_WARN ? ASK_IF_ON : ASK_NOTHING;
+	case V_MIN_RSS: return shim_parse_size(v, &size) ? ASK_ALWAYS : ASK_NOTHING;
+	case V_STATS: return shim_parse_bool_enable(v, &b) ? ASK_ALWAYS : b ? ASK_IF_ON : ASK_NOTHING;
+	case V_SITES: return ASK_IF_ON; /* read only where on (engine/fork/site_list.c) */
+	default: return ASK_ALWAYS; /* AUDIT, LOG_FILE: the engine checks the path */
 	}
 }
 
@@ -237,13 +243,17 @@ const char *shim_front_why(char **env, char *buf, size_t cap, bool *on_out)
 	if (!any)
 		return NULL;
 	struct scan s = { buf, cap, false };
-	for (int k = 0; k < V_COUNT; k++)
-		if (val[k] && engine_value(k, val[k])) {
+	bool on = false;
+	if (val[V_ON] && *val[V_ON] && shim_parse_bool_enable(val[V_ON], &on))
+		on = false;
+	for (int k = 0; k < V_COUNT; k++) {
+		enum ask a = val[k] ? engine_value(k, val[k]) : ASK_NOTHING;
+		if (a == ASK_ALWAYS || (a == ASK_IF_ON && on)) {
 			say(&s, "configured: ", names[k].s);
 			return buf;
 		}
-	bool on = false;
-	if (!val[V_ON] || !*val[V_ON] || shim_parse_bool_enable(val[V_ON], &on) || !on)
+	}
+	if (!on)
 		return NULL;
 	*on_out = true;
 	/* glibc before 2.29: system and popen fork (engine/config.c) */

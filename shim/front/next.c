@@ -2,7 +2,7 @@
  * dlsym(RTLD_NEXT, name) returns for it, found without dlsym.
  *
  * dlsym takes the loader's lock and costs each call a few thousand
- * instructions; the front used to make 30 of them at every start
+ * instructions; the single library before the front made 30 at every start
  * (issue 18: 34,000 instructions of /bin/true's 263,000). RTLD_NEXT
  * searches the global scope after the caller's object; for the objects
  * loaded at start (the program, the preloaded libraries in order, then
@@ -11,15 +11,15 @@
  * the front walks that list from its own entry on, and takes the first
  * default-version definition (common/dynsym.c). A second preloaded
  * library after ours that interposes the same name is found before
- * libc, as RTLD_NEXT would find it (tests/integration.sh).
+ * libc, as RTLD_NEXT would find it (tests/front.sh).
  *
  * Only the objects that were there when the front first looked are
  * read: those loaded at start are never unloaded, while an object that
  * dlopen added later may be unloaded by another thread as we read. A
  * front that is not preloaded (dlopen'ed, or linked after libc) has
  * libc before it: if nothing after it defines a name, the objects before
- * it but the program are asked, in order. Each
- * name is found at its first use, so that a process that calls none
+ * it but the program are asked, in order. Each name is found at its
+ * first use, so that a process that calls none
  * (most) reads no more of libc's symbol table than the loader did. An
  * IFUNC (none of these names is one in glibc) is left to dlsym. */
 #include <dlfcn.h>
