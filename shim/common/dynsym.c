@@ -57,7 +57,7 @@ uint32_t shim_dynsym_hash(const char *s)
 	return h;
 }
 
-static uint32_t sysv_hash(const char *s)
+uint32_t shim_dynsym_sysv_hash(const char *s)
 {
 	uint32_t h = 0;
 	for (; *s; s++) {
@@ -111,7 +111,7 @@ const ElfW(Sym) *shim_dynsym_find(const struct shim_dynsym *d, const char *name,
 	const ElfW(Word) *bucket = &h[2], *chain = &bucket[nbucket];
 	if (!nbucket)
 		return NULL;
-	for (ElfW(Word) i = bucket[sysv_hash(name) % nbucket]; i; i = chain[i])
+	for (ElfW(Word) i = bucket[shim_dynsym_sysv_hash(name) % nbucket]; i; i = chain[i])
 		if (is(d, i, name, types))
 			return &d->symtab[i];
 	return NULL;

@@ -39,6 +39,8 @@ uintptr_t shim_dyn_ptr(uintptr_t base, ElfW(Addr) v);
 bool shim_dynsym_init(struct shim_dynsym *d, uintptr_t base, const ElfW(Dyn) *dyn);
 /* The GNU hash of a name, which shim_dynsym_find takes */
 uint32_t shim_dynsym_hash(const char *name);
+/* The ELF (SysV) hash: DT_HASH's, and a version definition's vd_hash */
+uint32_t shim_dynsym_sysv_hash(const char *name);
 /* The definition of `name` whose type is in `types`, of the default
  * version where the object has versions (what dlsym finds for a name
  * without one: never a hidden old version, posix_spawn@GLIBC_2.2.5), or

@@ -149,18 +149,6 @@ static bool libc_own(const struct shim_dynsym *d)
 /* A glibc older than 2.29: the newest GLIBC_2.N its libc defines, read
  * from its version definitions (which the loader has read already, to
  * check the program's needs: no page of libc's is touched anew) */
-static uint32_t elf_hash(const char *s)
-{
-	uint32_t h = 0;
-	for (; *s; s++) {
-		h = (h << 4) + (unsigned char)*s;
-		uint32_t g = h & 0xf0000000u;
-		h ^= g >> 24;
-		h &= ~g;
-	}
-	return h;
-}
-
 static const char *version_name(const struct shim_dynsym *d, const ElfW(Verdef) *v)
 {
 	const ElfW(Verdaux) *a = (const ElfW(Verdaux) *)((const char *)v + v->vd_aux);
@@ -173,7 +161,7 @@ static bool old_glibc(const char *path, const struct shim_dynsym *d, void *arg)
 	if (!d->soname || strcmp(d->soname, "libc.so.6") != 0)
 		return false;
 	/* GLIBC_2.29 itself, by the hash each entry carries: the common case */
-	uint32_t h = elf_hash("GLIBC_2.29");
+	uint32_t h = shim_dynsym_sysv_hash("GLIBC_2.29");
 	const ElfW(Verdef) *v = d->verdef;
 	for (size_t i = 0; v && i < d->verdefnum; i++) {
 		if (v->vd_hash == h && strcmp(version_name(d, v), "GLIBC_2.29") == 0)
