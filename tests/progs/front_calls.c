@@ -8,19 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "engine_maps.h"
 
-static int engine_loaded(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[4096];
-	int found = 0;
-	while (f && fgets(line, sizeof line, f))
-		found |= strstr(line, "/libvforkshim-engine.so") != NULL;
-	if (f)
-		fclose(f);
-	return found;
-}
+extern char **environ;
 
 int main(int argc, char **argv)
 {

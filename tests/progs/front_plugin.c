@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_maps.h"
+
 static volatile int done;
 
 static void *churn(void *arg)
@@ -27,14 +29,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 3)
 		return 2;
-	FILE *maps = fopen("/proc/self/maps", "r");
-	char line[4096];
-	int engine = 0;
-	while (maps && fgets(line, sizeof line, maps))
-		engine |= strstr(line, "/libvforkshim-engine.so") != NULL;
-	if (maps)
-		fclose(maps);
-	printf("engine: %s\n", engine ? "loaded" : "not loaded");
+	printf("engine: %s\n", engine_loaded() ? "loaded" : "not loaded");
 	fflush(stdout);
 	void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
