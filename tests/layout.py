@@ -77,6 +77,20 @@ def circles(graph, nodes):  # Tarjan's strongly connected components
             visit(v)
     return out
 
+# The runtimes' markers the Makefile gathered for the front, with GNU
+# hashes computed by awk: each must be the hash the front's lookup uses
+# (common/dynsym.c), or the front would never find that runtime
+inc = os.path.join(root, "front", "markers.inc")
+if os.path.exists(inc):
+    import re
+    for name, h in re.findall(r'\{ "([^"]+)", (\d+)u \}', open(inc).read()):
+        want = 5381
+        for c in name.encode():
+            want = (want * 33 + c) % 2**32
+        if int(h) != want:
+            print("FAIL: layout: markers.inc gives %s the hash %s, not %d" % (name, h, want))
+            bad = 1
+
 sys.setrecursionlimit(10000)
 for c in circles(folders, {folder(n) for n in defs}):
     print("FAIL: layout: folders in a circle: " + " -> ".join(c)); bad = 1
