@@ -41,7 +41,7 @@ ALLOW="$ALLOW __asan_get_shadow_mapping __asan_handle_vfork __asan_unpoison_memo
 # Start-up only: cfg and real are written at attach, before any call
 # reaches the engine, and read-only after; the bounds of the runtimes'
 # section and of the renewals' (proc.c).
-ALLOW="$ALLOW shim_next_getenv cfg real stats __start_shim_rt __stop_shim_rt __start_shim_copy __stop_shim_copy"
+ALLOW="$ALLOW cfg real stats __start_shim_rt __stop_shim_rt __start_shim_copy __stop_shim_copy"
 # The front's code, which the walk steps over: set at attach, read-only after.
 ALLOW="$ALLOW shim_front_code_start shim_front_code_end"
 # Audit mode (VFORKSHIM_AUDIT, audit.c) reroutes nothing: its fork is

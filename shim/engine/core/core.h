@@ -27,7 +27,7 @@
  * rerouted child, would ask the loader, whose lock another thread may
  * hold. */
 #include "../../common/calls.h"
-extern struct shim_calls real;
+extern struct shim_calls real; /* set at attach, before any call reaches the engine */
 /* The engine's implementation of each call the front interposes:
  * engine_fork for fork, and so on (fork/, spawn/) */
 #define SHIM_ENGINE_DECL(ret, name, params, args) ret engine_##name params;
@@ -40,10 +40,6 @@ int engine_libc_start_main(shim_main_fn main, int argc, char **argv, void (*init
 /* The front's code (its interposers), whose frames the walk steps over */
 extern uintptr_t shim_front_code_start, shim_front_code_end;
 
-/* real.getenv, for the configuration's reader */
-char *(*shim_next_getenv(void))(const char *);
-/* The next definition: set at attach, before any call reaches the engine */
-#define REAL(fn) (real.fn)
 
 /* ---- this process (proc.c): the library's per-process state made
  * right in the child of any fork ---- */

@@ -8,8 +8,3 @@
 struct shim_calls real;
 struct shim_config cfg = { .log = LOG_WARN };
 uintptr_t shim_front_code_start, shim_front_code_end;
-
-char *(*shim_next_getenv(void))(const char *)
-{
-	return real.getenv;
-}

@@ -33,7 +33,7 @@ void engine_exit(int status)
 	SHIM_AUDIT_NOTE("exit");
 	if (SHIM_IN_CHILD)
 		_exit(status);
-	REAL(exit)(status);
+	real.exit(status);
 	__builtin_unreachable();
 }
 
@@ -74,7 +74,7 @@ int engine_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
 	SHIM_AUDIT_NOTE("pthread_sigmask");
 	if (!SHIM_IN_CHILD)
-		return REAL(pthread_sigmask)(how, set, old);
+		return real.pthread_sigmask(how, set, old);
 	if (old)
 		*old = G.want_mask;
 	if (!set)
@@ -99,7 +99,7 @@ int engine_sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
 	SHIM_AUDIT_NOTE("sigprocmask");
 	if (!SHIM_IN_CHILD)
-		return REAL(sigprocmask)(how, set, old);
+		return real.sigprocmask(how, set, old);
 	int r = engine_pthread_sigmask(how, set, old);
 	if (r) {
 		errno = r;
@@ -123,58 +123,58 @@ int engine_setuid(uid_t uid)
 {
 	SHIM_AUDIT_NOTE("setuid");
 	if (!SHIM_IN_CHILD)
-		return REAL(setuid)(uid);
+		return real.setuid(uid);
 	return creds(syscall(SHIM_SYS_setuid, uid));
 }
 
 int engine_setgid(gid_t gid)
 {
 	if (!SHIM_IN_CHILD)
-		return REAL(setgid)(gid);
+		return real.setgid(gid);
 	return creds(syscall(SHIM_SYS_setgid, gid));
 }
 
 int engine_setresuid(uid_t r, uid_t e, uid_t s)
 {
 	if (!SHIM_IN_CHILD)
-		return REAL(setresuid)(r, e, s);
+		return real.setresuid(r, e, s);
 	return creds(syscall(SHIM_SYS_setresuid, r, e, s));
 }
 
 int engine_setresgid(gid_t r, gid_t e, gid_t s)
 {
 	if (!SHIM_IN_CHILD)
-		return REAL(setresgid)(r, e, s);
+		return real.setresgid(r, e, s);
 	return creds(syscall(SHIM_SYS_setresgid, r, e, s));
 }
 
 int engine_seteuid(uid_t e)
 {
-	return SHIM_IN_CHILD ? engine_setresuid((uid_t)-1, e, (uid_t)-1) : REAL(seteuid)(e);
+	return SHIM_IN_CHILD ? engine_setresuid((uid_t)-1, e, (uid_t)-1) : real.seteuid(e);
 }
 
 int engine_setegid(gid_t e)
 {
-	return SHIM_IN_CHILD ? engine_setresgid((gid_t)-1, e, (gid_t)-1) : REAL(setegid)(e);
+	return SHIM_IN_CHILD ? engine_setresgid((gid_t)-1, e, (gid_t)-1) : real.setegid(e);
 }
 
 int engine_setreuid(uid_t r, uid_t e)
 {
 	if (!SHIM_IN_CHILD)
-		return REAL(setreuid)(r, e);
+		return real.setreuid(r, e);
 	return creds(syscall(SHIM_SYS_setreuid, r, e));
 }
 
 int engine_setregid(gid_t r, gid_t e)
 {
 	if (!SHIM_IN_CHILD)
-		return REAL(setregid)(r, e);
+		return real.setregid(r, e);
 	return creds(syscall(SHIM_SYS_setregid, r, e));
 }
 
 int engine_setgroups(size_t n, const gid_t *list)
 {
 	if (!SHIM_IN_CHILD)
-		return REAL(setgroups)(n, list);
+		return real.setgroups(n, list);
 	return creds(syscall(SHIM_SYS_setgroups, n, list));
 }

@@ -162,24 +162,21 @@ char *engine_getenv(const char *name)
 {
 	if (SHIM_IN_CHILD)
 		return lookup(name);
-	char *(*next)(const char *) = real.getenv;
-	if (__builtin_expect(!next, 0)) /* before start-up has resolved it */
-		next = shim_next_getenv();
-	return next(name);
+	return real.getenv(name);
 }
 
 char *engine_secure_getenv(const char *name)
 {
 	if (SHIM_IN_CHILD)
 		return getauxval(AT_SECURE) ? NULL : lookup(name);
-	return REAL(secure_getenv)(name);
+	return real.secure_getenv(name);
 }
 
 int engine_setenv(const char *name, const char *value, int overwrite)
 {
 	SHIM_AUDIT_NOTE("setenv");
 	if (!SHIM_IN_CHILD) {
-		int (*next)(const char *, const char *, int) = REAL(setenv);
+		int (*next)(const char *, const char *, int) = real.setenv;
 		unsigned gen = shim_env_enter();
 		int r = next(name, value, overwrite);
 		shim_env_leave(gen);
@@ -205,7 +202,7 @@ int engine_unsetenv(const char *name)
 {
 	SHIM_AUDIT_NOTE("unsetenv");
 	if (!SHIM_IN_CHILD) {
-		int (*next)(const char *) = REAL(unsetenv);
+		int (*next)(const char *) = real.unsetenv;
 		unsigned gen = shim_env_enter();
 		int r = next(name);
 		shim_env_leave(gen);
@@ -232,7 +229,7 @@ int engine_putenv(char *string)
 {
 	SHIM_AUDIT_NOTE("putenv");
 	if (!SHIM_IN_CHILD) {
-		int (*next)(char *) = REAL(putenv);
+		int (*next)(char *) = real.putenv;
 		unsigned gen = shim_env_enter();
 		int r = next(string);
 		shim_env_leave(gen);
@@ -251,7 +248,7 @@ int engine_putenv(char *string)
 int engine_clearenv(void)
 {
 	if (!SHIM_IN_CHILD) {
-		int (*next)(void) = REAL(clearenv);
+		int (*next)(void) = real.clearenv;
 		unsigned gen = shim_env_enter();
 		int r = next();
 		shim_env_leave(gen);

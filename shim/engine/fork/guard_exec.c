@@ -164,7 +164,7 @@ int engine_execve(const char *path, char *const argv[], char *const envp[])
 {
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
-		int (*next)(const char *, char *const[], char *const[]) = REAL(execve);
+		int (*next)(const char *, char *const[], char *const[]) = real.execve;
 		return SHIM_AUDIT_EXEC("execve", done(next(path, argv, in_place(shim_guard_envp(envp), &ip)), &ip));
 	}
 	envp = before_exec(envp);
@@ -175,7 +175,7 @@ int engine_execve(const char *path, char *const argv[], char *const envp[])
 int engine_execv(const char *path, char *const argv[])
 {
 	if (!SHIM_IN_CHILD && !cfg.fork_all_pid)
-		return SHIM_AUDIT_EXEC("execv", REAL(execv)(path, argv));
+		return SHIM_AUDIT_EXEC("execv", real.execv(path, argv));
 	return engine_execve(path, argv, environ);
 }
 
@@ -183,7 +183,7 @@ int engine_execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
-		int (*next)(const char *, char *const[], char *const[]) = REAL(execvpe);
+		int (*next)(const char *, char *const[], char *const[]) = real.execvpe;
 		return SHIM_AUDIT_EXEC("execvpe", done(next(file, argv, in_place(shim_guard_envp(envp), &ip)), &ip));
 	}
 	/* the PATH searched is the calling environment's, as glibc's */
@@ -200,7 +200,7 @@ int engine_execvpe(const char *file, char *const argv[], char *const envp[])
 int engine_execvp(const char *file, char *const argv[])
 {
 	if (!SHIM_IN_CHILD && !cfg.fork_all_pid)
-		return SHIM_AUDIT_EXEC("execvp", REAL(execvp)(file, argv));
+		return SHIM_AUDIT_EXEC("execvp", real.execvp(file, argv));
 	return engine_execvpe(file, argv, environ);
 }
 
@@ -208,7 +208,7 @@ int engine_fexecve(int fd, char *const argv[], char *const envp[])
 {
 	if (!SHIM_IN_CHILD) {
 		struct in_place ip;
-		int (*next)(int, char *const[], char *const[]) = REAL(fexecve);
+		int (*next)(int, char *const[], char *const[]) = real.fexecve;
 		return SHIM_AUDIT_EXEC("fexecve", done(next(fd, argv, in_place(shim_guard_envp(envp), &ip)), &ip));
 	}
 	envp = before_exec(envp);
