@@ -1,37 +1,12 @@
-/* x86_64 machine code read along the child's path of a fork call: the
- * proof that lets libuv's child run without writing environ (rt_libuv.c).
- *
- * What is proved, for one `call fork` in uv_spawn:
- *   1. the child's side: from the call's return, fork's result (eax, and
- *      the registers it is moved to) is compared and the conditional
- *      jumps are resolved for 0, until the compare with 0 that parts
- *      the child from the parent;
- *   2. from there, every path (both sides of each conditional jump,
- *      calls assumed to return) reaches the load `mov off(%rX),%rA`,
- *      followed by `test %rA,%rA`, `je`, and a store of rA to environ
- *      (rip-relative, or through the GOT slot the loader bound to it);
- *      or ends (ret, ud2, hlt, a call of abort, _exit, __assert_fail
- *      and their kin);
- *   3. rX is callee-saved (rbx, rbp, r12-r15), and no instruction on any
- *      of those paths, nor on the paths after the store up to the exec
- *      and the child's end, writes it, reads it as a register (a copy of the
- *      pointer could reach a helper that reads the struct), or reads the
- *      struct through it other than at [0, size) outside the env word.
- * Any instruction this decoder does not know, an indirect jump, a jump
- * out of [lo, hi) or a path too long: no proof, and the caller keeps
- * the site as it was (declined while threaded: fallback_undecoded).
- *
- * So the child reads env only there, and only through rX, whose value
- * is what rX holds when fork() returns: the unwinder's view of the
- * caller's frame (walk.c). The child is given rX pointing to a copy of
- * the struct with env NULL (fork.c): the store is skipped, and the
- * exec gets the env as its environment (guard_env.c).
+/* x86_64's part of the machine-code readers (arch.h): the decoder of
+ * one instruction and the shapes env_load.c and import_calls.c look
+ * for, in x86_64's encodings. env_load.c says what is proved with them.
  *
  * Runs while the site table is rebuilt, inside a dl_iterate_phdr
  * callback: no allocation, bounded work. */
 #include <string.h>
 
-#include "code.h"
+#include "arch.h"
 #include "lockfree.h"
 
 #if defined(__x86_64__)
@@ -438,7 +413,7 @@ static int holds(int cc, int64_t c)
 }
 
 /* Step 1: from the call's return to the child's first instruction. */
-static uintptr_t child_entry(uintptr_t pc, uintptr_t lo, uintptr_t hi, unsigned *written, unsigned *used)
+uintptr_t code_child_entry(uintptr_t pc, uintptr_t lo, uintptr_t hi, uint32_t *written, uint32_t *used)
 {
 	unsigned res = BIT(RAX); /* registers holding fork's result */
 	bool known = false;      /* the flags compare the result with c */
@@ -486,26 +461,21 @@ static uintptr_t child_entry(uintptr_t pc, uintptr_t lo, uintptr_t hi, unsigned 
 	return 0;
 }
 
-/* Is the word at `at` environ, or a word of the object that holds its
- * address (a GOT slot of environ, __environ or _environ)? */
-static bool is_environ(const struct shim_object *o, uintptr_t at)
-{
-	uintptr_t word; /* memcpy: the byte scan's `at` can be any address */
-	if (at == (uintptr_t)&environ)
-		return true;
-	if (!shim_object_mapped(o, at, sizeof word))
-		return false;
-	memcpy(&word, (const void *)at, sizeof word);
-	return word == (uintptr_t)&environ;
-}
-
-/* At p: `test %rA,%rA; je`, then a store of rA to environ; *after and
- * *skip: where the child goes on, past the store and from the je; *ref:
- * the rel32 that names environ or its GOT slot. */
-static bool stores_environ(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int a, uintptr_t *after,
-			   uintptr_t *skip, uintptr_t *ref)
+/* At pc: `mov off(%rX),%rA` (rX callee-saved), `test %rA,%rA`, `je`,
+ * then a store of rA to environ: `mov %rA,environ(%rip)`, or
+ * `mov environ@GOTPCREL(%rip),%rB; mov %rA,(%rB)`. *ref: the rel32
+ * that names environ or its GOT slot. */
+bool code_env_store(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int32_t off, int *base,
+		    uintptr_t *after, uintptr_t *skip, uintptr_t *ref)
 {
 	struct insn in;
+	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in) || in.op != 0x8b || !in.rex_w || !in.mem ||
+	    in.rip || in.base < 0 || in.index >= 0 || in.disp != off || !(CALLEE_SAVED & BIT(in.base)) ||
+	    in.reg == in.base)
+		return false;
+	int a = in.reg;
+	*base = in.base;
+	pc += (uintptr_t)in.len;
 	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in) || in.op != 0x85 || !in.rex_w ||
 	    in.mod != 3 || in.reg != a || in.rm != a)
 		return false;
@@ -521,7 +491,7 @@ static bool stores_environ(const struct shim_object *o, uintptr_t pc, uintptr_t 
 	*ref = *after - 4; /* its rel32: nothing follows it in a mov */
 	if (in.op == 0x89 && in.reg == a) /* mov %rA,environ(%rip) */
 		return at == (uintptr_t)&environ;
-	if (in.op != 0x8b || in.reg == a || at == (uintptr_t)&environ || !is_environ(o, at))
+	if (in.op != 0x8b || in.reg == a || at == (uintptr_t)&environ || !code_is_environ(o, at))
 		return false;
 	int b = in.reg; /* mov environ@GOTPCREL(%rip),%rB; mov %rA,(%rB) */
 	pc += (uintptr_t)in.len;
@@ -532,255 +502,86 @@ static bool stores_environ(const struct shim_object *o, uintptr_t pc, uintptr_t 
 	       in.mod == 0;
 }
 
-/* Functions that do not return: a call of one ends a path (otherwise
- * the reading would go on into whatever code follows the call). */
-static const char *const noreturn_names[] = { "abort", "__assert_fail", "_exit", "exit", "__stack_chk_fail",
-					      "__chk_fail", "__fortify_fail" };
-#define NNORETURN (sizeof noreturn_names / sizeof *noreturn_names)
-
-/* Is the call at p (e8 to a PLT entry, or ff 15 through a slot) a call
- * through one of these GOT slots? */
-static bool calls_slot(const unsigned char *p, uintptr_t lo, uintptr_t hi, const uintptr_t *slots)
-{
-	uintptr_t slot;
-	if (p[0] == 0xff && p[1] == 0x15) {
-		slot = (uintptr_t)(p + 6) + (uintptr_t)(intptr_t)s32(p + 2);
-	} else if (p[0] == 0xe8) {
-		const unsigned char *t = (const unsigned char *)((uintptr_t)(p + 5) + (uintptr_t)(intptr_t)s32(p + 1));
-		if ((uintptr_t)t < lo || (uintptr_t)t + 16 > hi)
-			return false;
-		if (!memcmp(t, "\xf3\x0f\x1e\xfa", 4))
-			t += 4;
-		if (t[0] == 0xf2)
-			t++;
-		if (t[0] != 0xff || t[1] != 0x25)
-			return false;
-		slot = (uintptr_t)(t + 6) + (uintptr_t)(intptr_t)s32(t + 2);
-	} else {
-		return false;
-	}
-	for (size_t i = 0; i < NNORETURN; i++)
-		if (slots[i] && slots[i] == slot)
-			return true;
-	return false;
-}
-
 /* The x86 register number as DWARF numbers it (the unwinder's) */
-static int dwarf(int r)
+int code_dwarf(int r)
 {
 	static const signed char map[16] = { 0, 2, 1, 3, 7, 6, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15 };
 	return map[r];
 }
 
+const uint32_t code_callee_saved = CALLEE_SAVED;
+
+int code_decode(uintptr_t pc, uintptr_t hi, struct code_insn *out)
+{
+	struct insn in;
+	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in))
+		return 0;
+	static const enum code_flow flows[] = { [F_NEXT] = FLOW_NEXT, [F_JMP] = FLOW_JMP, [F_JCC] = FLOW_JCC,
+						[F_CALL] = FLOW_CALL, [F_END] = FLOW_END };
+	*out = (struct code_insn){ .len = in.len, .flow = flows[in.flow], .target = in.target, .writes = in.writes,
+				   .uses = in.uses, .mem = in.mem, .base = in.base, .index = in.index,
+				   .disp = in.disp, .width = in.width };
+	return in.len;
+}
+
 /* Does the instruction at pc name environ: the word itself, rip-
  * relative, or a word of the object that holds its address (a GOT slot
  * of environ, __environ or _environ: the aliases are one word)? */
-static bool names_environ(const struct shim_object *o, const struct insn *in, uintptr_t pc)
+bool code_insn_names_environ(const struct shim_object *o, uintptr_t pc, uintptr_t hi)
 {
-	if (!in->rip)
+	struct insn in;
+	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in) || !in.rip)
 		return false;
 	/* rip-relative: from the end of the instruction */
-	return is_environ(o, pc + (uintptr_t)in->len + (uintptr_t)(intptr_t)in->disp);
+	return code_is_environ(o, pc + (uintptr_t)in.len + (uintptr_t)(intptr_t)in.disp);
 }
 
-/* Is the code at t a PLT entry (a jump through a slot)? */
-static bool plt_entry(const unsigned char *t)
+/* Byte patterns, at any byte: a rel32 at k that would point at environ
+ * after an immediate of 0, 1, 2 or 4 bytes. */
+bool code_names_environ_at(const struct shim_object *o, uintptr_t k, uintptr_t hi, uintptr_t *ref)
 {
-	if (!memcmp(t, "\xf3\x0f\x1e\xfa", 4))
-		t += 4;
-	if (t[0] == 0xf2)
-		t++;
-	return t[0] == 0xff && t[1] == 0x25;
+	if (k + 4 > hi)
+		return false;
+	int32_t rel = s32((const unsigned char *)k);
+	static const int tails[] = { 0, 1, 2, 4 };
+	*ref = k;
+	for (int t = 0; t < 4; t++)
+		if (code_is_environ(o, k + 4 + (uintptr_t)tails[t] + (uintptr_t)(intptr_t)rel))
+			return true;
+	return false;
 }
 
-#define MAX_VISITS 16384
-
-/* The code read, with how: an open-addressed set of addresses (0:
- * empty), each marked read as the child's own path or only as a
- * function called. Only while the table is rebuilt, under its lock. */
-#define SEEN_SLOTS 32768 /* a power of two, twice MAX_VISITS */
-static struct {
-	uintptr_t pc;
-	unsigned char callee;
-} seen[SEEN_SLOTS];
-
-/* 1: read already (as the child's path, or as called code when that is
- * how it is asked now); 0: read it now (marked); -1: no room */
-static int visit(uintptr_t pc, bool callee)
+/* A call: e8 rel32, or ff 15 rel32 (-fno-plt, through the slot) */
+int code_call(uintptr_t pc, uintptr_t hi, uintptr_t *target, uintptr_t *slot)
 {
-	for (unsigned i = (unsigned)(pc * 0x9e3779b97f4a7c15ull >> 49) & (SEEN_SLOTS - 1), n = 0; n < SEEN_SLOTS;
-	     i = (i + 1) & (SEEN_SLOTS - 1), n++) {
-		if (seen[i].pc == pc) {
-			/* seen only as a function called: the child's own visit
-			 * reads it again, by the child's rules */
-			if (seen[i].callee && !callee) {
-				seen[i].callee = 0;
-				return 0;
-			}
-			return 1;
-		}
-		if (!seen[i].pc) {
-			seen[i].pc = pc;
-			seen[i].callee = callee;
-			return 0;
-		}
+	const unsigned char *p = (const unsigned char *)pc;
+	*target = *slot = 0;
+	if (pc + 5 <= hi && p[0] == 0xe8) {
+		*target = pc + 5 + (uintptr_t)(intptr_t)s32(p + 1);
+		return 5;
 	}
-	return -1;
-}
-#define MAX_ACCESS 64
-#define MAX_TODO 512
-
-int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo, uintptr_t hi,
-		       uintptr_t fn, uintptr_t fn_end, int32_t off, int32_t size, uintptr_t *stop)
-{
-	unsigned written = 0, used = 0;
-	*stop = call;
-	uintptr_t start = child_entry(shim_call_end(call), lo, hi, &written, &used);
-	if (!start)
-		return -1;
-	/* visited code and the work list, each item the child's own path
-	 * (0) or a function of the object it calls (1); static: only while
-	 * the table is rebuilt, under its lock */
-	static uintptr_t todo[MAX_TODO], ends[NNORETURN], shape_refs[8];
-	static unsigned char todo_callee[MAX_TODO];
-	static struct { int base; int32_t disp, width; } access[MAX_ACCESS];
-	for (size_t i = 0; i < NNORETURN; i++)
-		ends[i] = shim_import_slot(o, noreturn_names[i]);
-	memset(seen, 0, sizeof seen);
-	int nseen = 0, ntodo = 0, naccess = 0, nshape = 0, x = -1;
-	todo[ntodo] = start;
-	todo_callee[ntodo++] = 0;
-	/* the functions of the object uv_spawn calls, before the fork too:
-	 * one that hands back environ's address (kept in a register across
-	 * the fork) is a store the proof would not see. Not a chance e8
-	 * byte in the middle of an instruction: its target must start a
-	 * function by its FDE (hand-written code without one is not read:
-	 * compilers give every function one on x86_64). */
-	for (uintptr_t k = fn; k + 5 <= fn_end; k++) {
-		if (*(const unsigned char *)k != 0xe8)
-			continue;
-		uintptr_t t = k + 5 + (uintptr_t)(intptr_t)s32((const unsigned char *)(k + 1));
-		if (t < lo || t + 16 > hi || t == fn || plt_entry((const unsigned char *)t) || shim_function_start(t) != t)
-			continue; /* no call, or not to a function's start: a chance byte */
-		if (ntodo == MAX_TODO)
-			return -1;
-		todo[ntodo] = t;
-		todo_callee[ntodo++] = 1;
+	if (pc + 6 <= hi && p[0] == 0xff && p[1] == 0x15) {
+		*slot = pc + 6 + (uintptr_t)(intptr_t)s32(p + 2);
+		return 6;
 	}
-	while (ntodo) {
-		ntodo--;
-		uintptr_t pc = todo[ntodo];
-		bool callee = todo_callee[ntodo];
-		for (;;) {
-			/* seen as the child's own path: done; seen only as a
-			 * function called, the child's visit is read again by
-			 * the child's rules */
-			int v = visit(pc, callee);
-			if (v > 0)
-				break;
-			struct insn in;
-			*stop = pc;
-			if (v < 0 || ++nseen == MAX_VISITS || pc < lo || pc + 16 > hi || !decode((const unsigned char *)pc, &in))
-				return -1;
-			uintptr_t next = pc + (uintptr_t)in.len;
-			/* the load: mov off(%rX),%rA, rX callee-saved; the test,
-			 * the je and the store are not read as the path (they
-			 * are the shape); what follows both ways is, by the same
-			 * rules: libuv's exec must not read env again */
-			uintptr_t after, skip, ref;
-			if (!callee && in.op == 0x8b && in.rex_w && in.mem && !in.rip && in.base >= 0 && in.index < 0 &&
-			    in.disp == off && (CALLEE_SAVED & BIT(in.base)) && in.reg != in.base &&
-			    stores_environ(o, next, hi, in.reg, &after, &skip, &ref)) {
-				if ((x >= 0 && x != in.base) || ntodo == MAX_TODO || nshape == 8)
-					return -1;
-				x = in.base;
-				shape_refs[nshape++] = ref;
-				todo[ntodo] = skip;
-				todo_callee[ntodo++] = 0;
-				pc = after;
-				continue;
-			}
-			/* any other naming of environ on the child's paths, or in
-			 * a function they call: a write the proof does not see */
-			if (names_environ(o, &in, pc))
-				return -1;
-			if (!callee) {
-				written |= in.writes;
-				used |= in.uses;
-				if (in.mem && in.base >= 0 && (CALLEE_SAVED & BIT(in.base))) {
-					if (naccess == MAX_ACCESS)
-						return -1;
-					access[naccess].base = in.base;
-					access[naccess].disp = in.disp;
-					/* an index reaches anywhere from the base */
-					access[naccess++].width = in.index >= 0 ? 1 << 20 : in.width;
-				}
-			}
-			if (in.flow == F_END || (in.flow == F_CALL && calls_slot((const unsigned char *)pc, lo, hi, ends)))
-				break;
-			if (in.flow == F_JMP) {
-				/* a jump to a PLT entry: a tail call into another
-				 * object, which returns to the caller's caller */
-				if (in.target >= lo && in.target + 16 <= hi && plt_entry((const unsigned char *)in.target))
-					break;
-				pc = in.target;
-				continue;
-			}
-			/* a function of this object the child calls: read for
-			 * environ too. Calls into other objects (libc, whose
-			 * setenv family the guard keeps in the child) and through
-			 * pointers (libuv's allocator) are not read: trusted not
-			 * to assign environ, and if one did, the parent would see
-			 * it after the child and decline from then on (fork.c) */
-			bool follow = in.flow == F_CALL && in.target >= lo && in.target < hi &&
-				      (in.target + 16 > hi || !plt_entry((const unsigned char *)in.target));
-			if (in.flow == F_JCC || follow) {
-				if (ntodo == MAX_TODO)
-					return -1;
-				todo[ntodo] = in.target;
-				todo_callee[ntodo++] = callee || follow;
-			}
-			pc = next;
-		}
-	}
-	*stop = 0; /* the paths were read; what they do with rX is not the shape */
-	if (x < 0 || (written & BIT(x)) || (used & BIT(x)))
-		return -1;
-	/* what else of the struct the child reads, it reads from the copy:
-	 * within it, and never the env word */
-	for (int i = 0; i < naccess; i++) {
-		int32_t d = access[i].disp, w = access[i].width;
-		if (access[i].base == x && (d < 0 || d + w > size || (d + w > off && d < off + 8)))
-			return -1;
-	}
-	/* uv_spawn names environ nowhere but in the stores read: no address
-	 * of it kept from before the fork. Byte patterns: every rel32 that
-	 * would point at it after an immediate of 0, 1, 2 or 4 bytes. */
-	for (uintptr_t k = fn; k + 4 <= fn_end; k++) {
-		int32_t rel = s32((const unsigned char *)k);
-		static const int tails[] = { 0, 1, 2, 4 };
-		for (int t = 0; t < 4; t++) {
-			uintptr_t at = k + 4 + (uintptr_t)tails[t] + (uintptr_t)(intptr_t)rel;
-			if (!is_environ(o, at))
-				continue;
-			bool ours = false;
-			for (int m = 0; m < nshape && !ours; m++)
-				ours = shape_refs[m] == k;
-			if (!ours)
-				return -1;
-		}
-	}
-	return dwarf(x);
+	return 0;
 }
 
-#else
-
-int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo, uintptr_t hi,
-		       uintptr_t fn, uintptr_t fn_end, int32_t off, int32_t size, uintptr_t *stop)
+/* A PLT entry: `jmp *disp(%rip)`, maybe behind endbr64 and a bnd
+ * prefix */
+uintptr_t code_plt_slot(uintptr_t t, uintptr_t lo, uintptr_t hi, size_t *len)
 {
-	(void)o, (void)call, (void)lo, (void)hi, (void)fn, (void)fn_end, (void)off, (void)size;
-	*stop = call;
-	return -1;
+	const unsigned char *p = (const unsigned char *)t;
+	if (t < lo || t + 11 > hi)
+		return 0;
+	if (!memcmp(p, "\xf3\x0f\x1e\xfa", 4))
+		p += 4; /* endbr64 */
+	if (p[0] == 0xf2)
+		p++; /* bnd */
+	if (p[0] != 0xff || p[1] != 0x25)
+		return 0;
+	*len = (size_t)(p + 6 - (const unsigned char *)t);
+	return (uintptr_t)(p + 6) + (uintptr_t)(intptr_t)s32(p + 2);
 }
 
 #endif

@@ -5,8 +5,9 @@
  *
  * Located the way a disassembler would: the GOT slot that the dynamic
  * relocations bind to the function, the PLT entry that jumps through it,
- * and every `call` to either. x86_64 encodings only: other architectures
- * find nothing here, and those sites stay unknown there (real forks).
+ * and every call to either. The encodings are the architecture's file's
+ * (arch.h: x86_64 and aarch64); where none is built, nothing is found
+ * and those sites stay unknown (real forks).
  *
  * Runs while the site table is rebuilt (sites.c), inside a
  * dl_iterate_phdr callback; the runtimes keep what they found per
@@ -15,10 +16,18 @@
 #include <link.h>
 #include <string.h>
 
-#include "code.h"
+#include "arch.h"
 #include "lockfree.h"
 
 #if defined(__x86_64__)
+#define R_JUMP_SLOT R_X86_64_JUMP_SLOT
+#define R_GLOB_DAT R_X86_64_GLOB_DAT
+#elif defined(__aarch64__)
+#define R_JUMP_SLOT R_AARCH64_JUMP_SLOT
+#define R_GLOB_DAT R_AARCH64_GLOB_DAT
+#endif
+
+#ifdef CODE_STEP
 
 struct scan {
 	uintptr_t *calls;
@@ -62,7 +71,7 @@ static int import_slots(const struct shim_object *o, const char *name, uintptr_t
 			size_t sym = ELF64_R_SYM(rel[t][i].r_info);
 			if (!sym || o->sym.symtab[sym].st_name >= o->sym.strsz || strcmp(o->sym.strtab + o->sym.symtab[sym].st_name, name))
 				continue;
-			if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) {
+			if (type != R_JUMP_SLOT && type != R_GLOB_DAT) {
 				if (others)
 					*others = true;
 				continue;
@@ -80,58 +89,48 @@ uintptr_t shim_import_slot(const struct shim_object *o, const char *name)
 	return import_slots(o, name, &slot, 1, NULL) ? slot : 0;
 }
 
-static int32_t rel32(const unsigned char *p)
-{
-	int32_t v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
 static void add_call(struct scan *sc, uintptr_t call)
 {
 	if (sc->n < sc->max)
 		sc->calls[sc->n++] = call;
 }
 
-/* The PLT entries that jump through `slot` (`jmp *disp(%rip)`, maybe
- * behind endbr64 and a bnd prefix), in one executable segment. The PLT
- * may lie in a segment of its own (node: .plt apart from .text). */
-static void find_plt(struct scan *sc, const unsigned char *b, size_t len, uintptr_t slot)
+/* The PLT entries that jump through `slot`, in one executable segment.
+ * The PLT may lie in a segment of its own (node: .plt apart from
+ * .text). */
+static void find_plt(struct scan *sc, uintptr_t b, size_t len, uintptr_t slot)
 {
-	for (size_t i = 0; i + 6 <= len && sc->nplt < 4; i++) {
-		if (b[i] != 0xff || b[i + 1] != 0x25 || (uintptr_t)(b + i + 6) + rel32(b + i + 2) != slot)
-			continue;
-		size_t s = i;
-		if (s >= 1 && b[s - 1] == 0xf2)
-			s--; /* bnd jmp */
-		if (s >= 4 && !memcmp(b + s - 4, "\xf3\x0f\x1e\xfa", 4))
-			s -= 4; /* endbr64 */
-		sc->plt[sc->nplt++] = (uintptr_t)(b + s);
+	for (uintptr_t k = b; k < b + len && sc->nplt < 4; k += CODE_STEP) {
+		size_t n;
+		if (code_plt_slot(k, b, b + len, &n) == slot) {
+			sc->plt[sc->nplt++] = k;
+			k += n - CODE_STEP;
+		}
 	}
 }
 
 /* The calls, in one executable segment, to those entries or through
  * the slot itself. */
-static void find_calls(struct scan *sc, const unsigned char *b, size_t len, uintptr_t slot)
+static void find_calls(struct scan *sc, uintptr_t b, size_t len, uintptr_t slot)
 {
-	for (size_t i = 0; i + 6 <= len; i++) {
-		if (b[i] == 0xe8) {
-			uintptr_t to = (uintptr_t)(b + i + 5) + rel32(b + i + 1);
-			for (int k = 0; k < sc->nplt; k++)
-				if (to == sc->plt[k])
-					add_call(sc, (uintptr_t)(b + i));
-		} else if (b[i] == 0xff && b[i + 1] == 0x15 &&
-			   (uintptr_t)(b + i + 6) + rel32(b + i + 2) == slot) {
-			add_call(sc, (uintptr_t)(b + i)); /* -fno-plt call */
-		}
+	for (uintptr_t k = b; k < b + len; k += CODE_STEP) {
+		uintptr_t to, through;
+		if (!code_call(k, b + len, &to, &through))
+			continue;
+		if (through == slot)
+			add_call(sc, k); /* -fno-plt call */
+		for (int i = 0; to && i < sc->nplt; i++)
+			if (to == sc->plt[i])
+				add_call(sc, k);
 	}
 }
 
-/* The end of the call at `call`: e8 rel32, or ff 15 rel32 (-fno-plt),
- * the two forms shim_import_calls finds */
+/* The end of the call at `call` (its return address), one of the forms
+ * shim_import_calls finds */
 uintptr_t shim_call_end(uintptr_t call)
 {
-	return call + (*(const unsigned char *)call == 0xe8 ? 5 : 6);
+	uintptr_t to, slot;
+	return call + (uintptr_t)code_call(call, call + CODE_MAX, &to, &slot);
 }
 
 /* Is the instruction at `call` (in the object's code) a call of the
@@ -139,21 +138,24 @@ uintptr_t shim_call_end(uintptr_t call)
  * the slot itself? */
 bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t slot)
 {
-	const unsigned char *p = (const unsigned char *)call;
-	if (!slot || call < o->text_start || call + 6 > o->text_end)
+	uintptr_t to, through;
+	size_t len;
+	if (!slot || call < o->text_start || !code_call(call, o->text_end, &to, &through))
 		return false;
-	if (p[0] == 0xff && p[1] == 0x15)
-		return (uintptr_t)(p + 6) + rel32(p + 2) == slot;
-	if (p[0] != 0xe8)
-		return false;
-	const unsigned char *t = (const unsigned char *)((uintptr_t)(p + 5) + rel32(p + 1));
-	if ((uintptr_t)t < o->text_start || (uintptr_t)t + 11 > o->text_end)
-		return false;
-	if (!memcmp(t, "\xf3\x0f\x1e\xfa", 4))
-		t += 4; /* endbr64 */
-	if (t[0] == 0xf2)
-		t++; /* bnd */
-	return t[0] == 0xff && t[1] == 0x25 && (uintptr_t)(t + 6) + rel32(t + 2) == slot;
+	if (through)
+		return through == slot;
+	return code_plt_slot(to, o->text_start, o->text_end, &len) == slot;
+}
+
+#endif
+
+#if defined(__x86_64__)
+
+static int32_t rel32(const unsigned char *p)
+{
+	int32_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
 }
 
 /* The calls that reach `name` in the object: those of
@@ -399,6 +401,10 @@ int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t
 	return c.n;
 }
 
+#endif
+
+#ifdef CODE_STEP
+
 /* The calls of `name` (through its PLT entry or its slot) that lie in
  * [lo, hi), one function's code: no scan of the whole object. */
 int shim_import_calls_in(const struct shim_object *o, const char *name, uintptr_t lo, uintptr_t hi,
@@ -406,10 +412,12 @@ int shim_import_calls_in(const struct shim_object *o, const char *name, uintptr_
 {
 	uintptr_t slot = shim_import_slot(o, name);
 	int n = 0;
-	for (uintptr_t k = lo; slot && k + 6 <= hi && n < max; k++)
-		if ((*(const unsigned char *)k == 0xe8 || *(const unsigned char *)k == 0xff) &&
-		    shim_is_call_through(o, k, slot))
-			calls[n++] = k;
+	for (uintptr_t k = lo; slot && k < hi && n < max; k += CODE_STEP)
+		if (shim_is_call_through(o, k, slot)) {
+			uintptr_t to, through;
+			if ((uintptr_t)code_call(k, hi, &to, &through) + k <= hi)
+				calls[n++] = k;
+		}
 	return n;
 }
 
@@ -423,13 +431,28 @@ int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *
 			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 			if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || !(ph->p_flags & PF_R))
 				continue;
-			const unsigned char *b = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+			uintptr_t b = info->dlpi_addr + ph->p_vaddr;
 			(pass ? find_calls : find_plt)(&sc, b, ph->p_filesz, slot);
 		}
 	return sc.n;
 }
 
-#else
+#endif
+
+#if defined(CODE_STEP) && !defined(__x86_64__)
+
+/* Not read on this architecture: a call through a pointer or a tail call
+ * cannot be ruled out, so an object that imports the function gets
+ * "unknown" (its fork handlers are not known to be libuv's). */
+int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
+{
+	(void)calls, (void)max;
+	return shim_import_slot(o, name) || shim_object_references(o, name) ? -1 : 0;
+}
+
+#endif
+
+#ifndef CODE_STEP
 
 int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
 {
@@ -448,10 +471,6 @@ bool shim_is_call_through(const struct shim_object *o, uintptr_t call, uintptr_t
 	(void)o, (void)call, (void)slot;
 	return false;
 }
-
-/* The first bytes the scan below looks at: one table load per byte of
- * code (nodejs.org's node has 28 MB of it) */
-static const bool interesting[256] = { [0x8b] = true, [0x8d] = true, [0xe8] = true, [0xe9] = true, [0xff] = true };
 
 int shim_import_callers(const struct shim_object *o, const char *name, uintptr_t *calls, int max)
 {
