@@ -78,6 +78,40 @@ shim_vfork_clone:
 	.cfi_endproc
 	.size shim_vfork_clone, .-shim_vfork_clone
 
+/* void shim_resume(const struct shim_resume *r): noreturn.
+ *
+ * The child of a SITE_SWAP_ENV fork goes straight back into the site's
+ * frame: x19-x29 as the unwinder saw them there (one of them replaced by
+ * the copy of the struct), sp as fork() would have left it, x0 0 (fork's
+ * result in the child), and x30 the return address, as the site's `bl`
+ * left it. `ret`, not `br`: a return is not an indirect branch for BTI,
+ * so the instruction after the call needs no landing pad. Pointer
+ * authentication: the site's own return address stays signed in its
+ * frame with its sp as the modifier, and sp is restored exactly, so its
+ * autiasp succeeds; x30 here is a plain address, as after any call.
+ * What lay below sp is the child's own dead frames. */
+	.globl shim_resume
+	.hidden shim_resume
+	.type shim_resume, %function
+	.p2align 4
+shim_resume:
+	.cfi_startproc
+	.cfi_undefined x30
+	hint #34			/* bti c */
+	ldp x19, x20, [x0, #0]
+	ldp x21, x22, [x0, #16]
+	ldp x23, x24, [x0, #32]
+	ldp x25, x26, [x0, #48]
+	ldp x27, x28, [x0, #64]
+	ldr x29, [x0, #80]
+	ldr x1, [x0, #88]		/* sp */
+	ldr x30, [x0, #96]		/* ip */
+	mov sp, x1
+	mov x0, #0
+	ret
+	.cfi_endproc
+	.size shim_resume, .-shim_resume
+
 /* unsigned long shim_shstk_active(void): non-zero when a guarded
  * control stack is enabled for this thread. prctl's answer; a kernel
  * without GCS support says EINVAL, which means none. */

@@ -79,6 +79,14 @@ bool code_insn_names_environ(const struct shim_object *o, uintptr_t pc, uintptr_
  * names it, as code_env_store gives it. Errs towards yes. */
 bool code_names_environ_at(const struct shim_object *o, uintptr_t k, uintptr_t hi, uintptr_t *ref);
 
+/* At pc, the child's first act: compare the word of the frame at
+ * sp + *disp (sp as at the call of fork, which is as the call returned)
+ * with `value` (an immediate, or loaded from a GOT slot bound to it) and
+ * branch on it; *differ: where the code goes when they differ. For
+ * CPython's preexec_fn test (rt_cpython.c). */
+bool code_frame_word_test(const struct shim_object *o, uintptr_t pc, uintptr_t hi, uintptr_t value, int32_t *disp,
+			  uintptr_t *differ);
+
 /* env_load.c: is the word at `at` environ, or one of the object's
  * words that holds its address? */
 bool code_is_environ(const struct shim_object *o, uintptr_t at);

@@ -1,7 +1,8 @@
 /* The engine's readers of loaded objects: their symbol tables and
  * relocations (elf.c), the calls they make through their PLT
  * (import_calls.c), and the machine code of a child's path
- * (code_<arch>.c). Used by the runtimes (runtimes/) and the site table
+ * (env_load.c, child.c), read through each architecture's decoder
+ * (code_<arch>.c, behind arch.h). Used by the runtimes (runtimes/) and the site table
  * (fork/sites.c); they use nothing of either. */
 #ifndef VFORKSHIM_CODE_H
 #define VFORKSHIM_CODE_H
@@ -35,14 +36,23 @@ bool shim_object_build_id(const struct shim_object *o, const unsigned char **id,
 /* code_<arch>.c: the callee-saved register (DWARF number) through which
  * the child of the fork call at `call` loads the env it stores to
  * environ, at `off` in a struct of `size` bytes, the call in the function
- * [fn, fn_end), proved as code_x86_64.c
+ * [fn, fn_end), proved as env_load.c
  * says; -1: no proof, *stop the instruction where reading stopped (0:
  * the paths were read, and do more with the register than that) */
 int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo, uintptr_t hi,
 		       uintptr_t fn, uintptr_t fn_end, int32_t off, int32_t size, uintptr_t *stop);
 
+/* child.c: the child of the fork call at `call` first compares the word
+ * of its frame at sp + *disp (sp as at the call) with `value` and
+ * branches; *differ: where it goes when they differ */
+bool shim_code_child_tests_word(const struct shim_object *o, uintptr_t call, uintptr_t value, int32_t *disp,
+				uintptr_t *differ);
+/* the function a direct call at `call` (below hi) reaches, or 0 */
+uintptr_t shim_call_target(uintptr_t call, uintptr_t hi);
+
 /* The calls an object makes to an imported function (import_calls.c):
- * the addresses of up to `max` call instructions, x86_64 only */
+ * the addresses of up to `max` call instructions (x86_64 and aarch64:
+ * code/arch.h; elsewhere none) */
 int shim_import_calls(const struct shim_object *o, const char *name, uintptr_t *calls, int max);
 /* the end of a call they return (its return address) */
 uintptr_t shim_call_end(uintptr_t call);

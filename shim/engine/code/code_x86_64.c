@@ -584,4 +584,67 @@ uintptr_t code_plt_slot(uintptr_t t, uintptr_t lo, uintptr_t hi, size_t *len)
 	return (uintptr_t)(p + 6) + (uintptr_t)(intptr_t)s32(p + 2);
 }
 
+/* A memory operand `disp(%rsp)` after an opcode: ModRM mod 01/10 with
+ * rm 100 and SIB 0x24; its register field, displacement and length */
+static int rsp_operand(const unsigned char *p, unsigned *reg, int32_t *disp)
+{
+	if ((p[0] & 7) != 4 || p[1] != 0x24)
+		return 0;
+	*reg = (p[0] >> 3) & 7;
+	if ((p[0] >> 6) == 1) {
+		*disp = (int8_t)p[2];
+		return 3;
+	}
+	if ((p[0] >> 6) == 2) {
+		*disp = s32(p + 2);
+		return 6;
+	}
+	return 0;
+}
+
+/* The compare of a frame word with `value`:
+ *   48 81 /7 disp(%rsp) imm32          cmpq $value, disp(%rsp)
+ *   48|4c 8b /r 05 rel32 (a GOT slot of value), then
+ *   48|4c 39|3b /r disp(%rsp)          cmp %reg, disp(%rsp) (or reverse)
+ * then je or jne (74/75 rel8, 0f 84/85 rel32). */
+bool code_frame_word_test(const struct shim_object *o, uintptr_t pc, uintptr_t hi, uintptr_t value, int32_t *disp,
+			  uintptr_t *differ)
+{
+	const unsigned char *p = (const unsigned char *)pc;
+	unsigned r;
+	int n, len = 0;
+	if (pc + 32 > hi)
+		return false;
+	if (p[0] == 0x48 && p[1] == 0x81 && (n = rsp_operand(p + 2, &r, disp)) && r == 7) {
+		if ((uintptr_t)(intptr_t)s32(p + 2 + n) != value)
+			return false;
+		len = 2 + n + 4;
+	} else if ((p[0] == 0x48 || p[0] == 0x4c) && p[1] == 0x8b && (p[2] & 0xc7) == 0x05) {
+		uintptr_t slot = (uintptr_t)(p + 7) + (uintptr_t)(intptr_t)s32(p + 3), word;
+		unsigned loaded = (p[2] >> 3) & 7;
+		const unsigned char *q = p + 7;
+		if (!shim_object_mapped(o, slot, sizeof word))
+			return false;
+		memcpy(&word, (const void *)slot, sizeof word);
+		if (word != value || q[0] != p[0] || (q[1] != 0x39 && q[1] != 0x3b))
+			return false;
+		if (!(n = rsp_operand(q + 2, &r, disp)) || r != loaded)
+			return false;
+		len = 7 + 2 + n;
+	} else {
+		return false;
+	}
+	const unsigned char *j = p + len;
+	if (j[0] == 0x74 || j[0] == 0x75) {
+		uintptr_t to = (uintptr_t)(j + 2) + (uintptr_t)(intptr_t)(int8_t)j[1];
+		*differ = j[0] == 0x74 ? (uintptr_t)(j + 2) : to;
+	} else if (j[0] == 0x0f && (j[1] == 0x84 || j[1] == 0x85)) {
+		uintptr_t to = (uintptr_t)(j + 6) + (uintptr_t)(intptr_t)s32(j + 2);
+		*differ = j[1] == 0x84 ? (uintptr_t)(j + 6) : to;
+	} else {
+		return false;
+	}
+	return *differ >= o->text_start && *differ + 5 <= o->text_end;
+}
+
 #endif

@@ -146,12 +146,23 @@ struct shim_site {
 #define SHIM_RESUME_REGS 6 /* rbx rbp r12 r13 r14 r15 */
 #define SHIM_RESUME_DWARF { 3, 6, 12, 13, 14, 15 }
 #define SHIM_SWAP_MAX 64   /* bytes of a struct copied */
+#elif defined(__aarch64__)
+/* x19-x28 and the frame pointer x29; the link register is the resume
+ * address. d8-d15 (callee-saved too) are not restored: no engine code
+ * between the site and shim_resume uses them (make check-arch checks
+ * the built engine), so they still hold the site's values. */
+#define SHIM_RESUME_REGS 11
+#define SHIM_RESUME_DWARF { 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29 }
+#define SHIM_SWAP_MAX 64
 #endif
 #ifdef SHIM_RESUME_REGS
 struct shim_resume {
 	uintptr_t reg[SHIM_RESUME_REGS], sp, ip;
 };
 void shim_resume(const struct shim_resume *r) __attribute__((noreturn)); /* asm/<arch>.S */
+_Static_assert(__builtin_offsetof(struct shim_resume, sp) == SHIM_RESUME_REGS * sizeof(uintptr_t) &&
+		       __builtin_offsetof(struct shim_resume, ip) == (SHIM_RESUME_REGS + 1) * sizeof(uintptr_t),
+	       "asm/<arch>.S reads the registers, then sp, then ip");
 #endif
 
 enum shim_verdict { WALK_NONE, WALK_SITE, WALK_DENY, WALK_SIGNAL };

@@ -26,7 +26,9 @@
  * do_fork_exec's stack argument). At each fork, the word is read where
  * the child will read it, at the stack pointer of the call plus disp:
  * None, rerouted; anything else, real (fallback_preexec). Any other
- * shape: no site, the fork stays real. x86_64 only.
+ * shape: no site, the fork stays real. x86_64 and aarch64 (the
+ * architectures code/arch.h decodes; aarch64: `ldr xA, [sp, #disp]`, the
+ * address of None, `cmp`, `b.ne`).
  *
  * The deny: a fork with any other frame of the interpreter below a site
  * (os.fork, pty.fork, a C extension's callback) stays real, even with
@@ -75,74 +77,6 @@ static unsigned version(const struct shim_object *o)
 	return 0;
 }
 
-#if defined(__x86_64__)
-
-static int32_t s32(const unsigned char *p)
-{
-	int32_t v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-/* A jcc at p (74/75 rel8, 0f 84/85 rel32): its length, its target, and
- * whether it jumps on equal (je) */
-static int jcc(const unsigned char *p, uintptr_t *to, bool *on_equal)
-{
-	if (p[0] == 0x74 || p[0] == 0x75) {
-		*on_equal = p[0] == 0x74;
-		*to = (uintptr_t)(p + 2) + (int8_t)p[1];
-		return 2;
-	}
-	if (p[0] == 0x0f && (p[1] == 0x84 || p[1] == 0x85)) {
-		*on_equal = p[1] == 0x84;
-		*to = (uintptr_t)(p + 6) + s32(p + 2);
-		return 6;
-	}
-	return 0;
-}
-
-/* A memory operand `disp(%rsp)` after an opcode: ModRM mod 01/10 with
- * rm 100 and SIB 0x24; its register field, displacement and length */
-static int rsp_operand(const unsigned char *p, unsigned *reg, int32_t *disp)
-{
-	if ((p[0] & 7) != 4 || p[1] != 0x24)
-		return 0;
-	*reg = (p[0] >> 3) & 7;
-	if ((p[0] >> 6) == 1) {
-		*disp = (int8_t)p[2];
-		return 3;
-	}
-	if ((p[0] >> 6) == 2) {
-		*disp = s32(p + 2);
-		return 6;
-	}
-	return 0;
-}
-
-/* The child's first act at p: compare a word of the frame with None.
- *   48 81 /7 disp(%rsp) imm32          cmpq $None, disp(%rsp)
- *   48|4c 8b /r 05 rel32 (GOT of None), then
- *   48|4c 39|3b /r disp(%rsp)          cmp %reg, disp(%rsp) (or reverse)
- * Returns its length and the displacement, or 0. */
-static int none_compare(const struct shim_object *o, const unsigned char *p, uintptr_t none, int32_t *disp)
-{
-	unsigned reg;
-	int n;
-	if (p[0] == 0x48 && p[1] == 0x81 && (n = rsp_operand(p + 2, &reg, disp)) && reg == 7)
-		return (uintptr_t)(intptr_t)s32(p + 2 + n) == none ? 2 + n + 4 : 0;
-	if ((p[0] == 0x48 || p[0] == 0x4c) && p[1] == 0x8b && (p[2] & 0xc7) == 0x05) {
-		const uintptr_t *slot = (const uintptr_t *)((uintptr_t)(p + 7) + s32(p + 3));
-		unsigned loaded = (p[2] >> 3) & 7;
-		const unsigned char *q = p + 7;
-		if (!shim_object_mapped(o, (uintptr_t)slot, sizeof *slot) || *slot != none || q[0] != p[0] || (q[1] != 0x39 && q[1] != 0x3b))
-			return 0;
-		if (!(n = rsp_operand(q + 2, &reg, disp)) || reg != loaded)
-			return 0;
-		return 7 + 2 + n;
-	}
-	return 0;
-}
-
 /* PyOS_AfterFork_Child: its address in this object, or the calls of
  * it through the PLT (a module of its own) */
 struct callee {
@@ -151,57 +85,24 @@ struct callee {
 	uintptr_t at[8];
 };
 
-static bool calls(const unsigned char *p, const struct callee *c)
+static bool calls(const struct shim_object *o, uintptr_t p, const struct callee *c)
 {
 	if (c->fn)
-		return p[0] == 0xe8 && (uintptr_t)(p + 5) + s32(p + 1) == c->fn;
+		return shim_call_target(p, o->text_end) == c->fn;
 	for (int i = 0; i < c->n; i++)
-		if ((uintptr_t)p == c->at[i])
+		if (p == c->at[i])
 			return true;
 	return false;
 }
 
-/* Follow fork()'s return from `ret` to the child's path: moves of %eax
- * to another register, jumps, then `test %eax,%eax` and a jcc. Then the
- * None compare, whose "not None" side must call PyOS_AfterFork_Child.
- * Every address stays inside [lo, hi), the object's code. */
+/* From fork()'s return to the child's side, then the None compare,
+ * whose "not None" side must call PyOS_AfterFork_Child (code.h: the
+ * machine code read by the architecture's decoder). */
 static bool child_tests_none(const struct shim_object *o, uintptr_t call, uintptr_t none,
 			     const struct callee *after_fork_child, int32_t *disp)
 {
-	uintptr_t lo = o->text_start, hi = o->text_end, pc = shim_call_end(call), to;
-	bool on_equal;
-	int n;
-	for (int step = 0; step < 6; step++) {
-		if (pc < lo || pc + 16 > hi)
-			return false;
-		const unsigned char *p = (const unsigned char *)pc;
-		if (p[0] == 0x89 && (p[1] & 0xf8) == 0xc0) { /* mov %eax,%r32 */
-			pc += 2;
-		} else if (p[0] == 0x41 && p[1] == 0x89 && (p[2] & 0xf8) == 0xc0) {
-			pc += 3;
-		} else if (p[0] == 0xeb) {
-			pc += 2 + (int8_t)p[1];
-		} else if (p[0] == 0xe9) {
-			pc += 5 + s32(p + 1);
-		} else if (p[0] == 0x85 && p[1] == 0xc0 && (n = jcc(p + 2, &to, &on_equal))) {
-			pc = on_equal ? to : pc + 2 + n; /* where %eax == 0 */
-			if (pc < lo || pc + 32 > hi)
-				return false;
-			p = (const unsigned char *)pc;
-			if (!(n = none_compare(o, p, none, disp)))
-				return false;
-			const unsigned char *j = p + n;
-			int m = jcc(j, &to, &on_equal);
-			if (!m || to < lo || to + 5 > hi)
-				return false;
-			/* je skips the call (falls into it when not None); jne
-			 * jumps to it */
-			return calls(on_equal ? j + m : (const unsigned char *)to, after_fork_child);
-		} else {
-			return false;
-		}
-	}
-	return false;
+	uintptr_t differ;
+	return shim_code_child_tests_word(o, call, none, disp, &differ) && calls(o, differ, after_fork_child);
 }
 
 /* What the scan found, per object: megabytes of code are scanned once,
@@ -273,19 +174,6 @@ static void find(const struct shim_object *o)
 				 shim_runtime_flags(&rt_cpython, o, 0), disp, none);
 	}
 }
-
-#else
-
-static void find(const struct shim_object *o)
-{
-	(void)o;
-}
-
-static void forget(void)
-{
-}
-
-#endif
 
 /* the symbols every object with a site of ours defines (sites above, and
  * the ones find() looks for first) */
