@@ -7,8 +7,8 @@ TEST_CFLAGS := -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -MD -MP -DTEST_PROGS='"$(T
 SUITES := tests/check_main.c tests/check_util.c tests/check_posix_spawn.c \
 	tests/check_system.c tests/check_popen.c
 PROGS := $(patsubst tests/progs/%.c,$(T)/progs/%,$(wildcard tests/progs/*.c)) $(T)/progs/fork_notables
-# the register harness is x86_64 assembly
-ifneq ($(ARCH),x86_64)
+# the register harness is assembly: x86_64 and aarch64
+ifeq ($(wildcard tests/progs/fork_regs_$(ARCH).S),)
 PROGS := $(filter-out $(T)/progs/fork_regs,$(PROGS))
 endif
 
@@ -111,8 +111,8 @@ $(T)/progs/front_calls: tests/progs/front_calls.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $<
 
-# The register harness: C driver plus its assembly, x86_64 only.
-$(T)/progs/fork_regs: tests/progs/fork_regs.c tests/progs/fork_regs_x86_64.S
+# The register harness: C driver plus its assembly (x86_64, aarch64).
+$(T)/progs/fork_regs: tests/progs/fork_regs.c tests/progs/fork_regs_$(ARCH).S
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $^
 # -O2 whatever CFLAGS say: the inlined child must share main's frame.
