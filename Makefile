@@ -227,7 +227,7 @@ cross:
 	@test -n "$(CROSS_CC_$(ARCH))" || { echo "make cross: no cross compiler known for ARCH=$(ARCH)"; exit 2; }
 	$(MAKE) ARCH=$(ARCH) CC=$(CROSS_CC_$(ARCH)) B=build/cross-$(ARCH) build/cross-$(ARCH)/libvforkshim.so \
 		build/cross-$(ARCH)/libvforkshim-engine.so \
-		$(patsubst $(B)/%,build/cross-$(ARCH)/%,$(PROGS))
+		$(patsubst $(B)/%,build/cross-$(ARCH)/%,$(PROGS) $(PLUGINS))
 
 # make check-arch [ARCH=<arch>]: each stub on a real kernel in
 # qemu-system (tests/arch/run.sh); all of them unless ARCH is given.

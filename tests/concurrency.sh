@@ -71,8 +71,9 @@ else
 	bad "libuv's headers (libuv1-dev, from scripts/install-deps) or its build: $(head -c 300 "$T/uv.err" 2>/dev/null)"
 fi
 
-# The reader of libuv's child code (shim/engine/code/code_x86_64.c), on a libuv of
-# one function in sixteen shapes (tests/plugins/uv_shapes_x86_64.S), with
+# The reader of libuv's child code (shim/engine/code/env_load.c), on a
+# libuv of one function in sixteen shapes (tests/plugins/uv_shapes_<arch>.S:
+# x86_64's and aarch64's, each its own encodings' traps), with
 # a thread reading the environment: libuv's own shape rerouted, every
 # other one (the register written, plainly, hidden or on a path also
 # reached through a call; handed to a helper; env read before, after or
