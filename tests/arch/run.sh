@@ -59,6 +59,22 @@ for a in "${archs[@]}"; do
 		echo "FAIL: $a: the library or its check does not build ($d/cross.log)"
 		total_fail=$((total_fail + 1))
 	fi
+	# aarch64: the child of a SITE_SWAP_ENV fork resumes in the site's
+	# frame with the d8-d15 of the moment (shim_resume restores x19-x29
+	# only), right because no engine function live between the site and
+	# the clone uses them. Only libgcc's unwinder (returned before the
+	# clone) and the audit's spawn path may.
+	if [ "$a" = aarch64 ] && [ -e "build/cross-$a/libvforkshim-engine.so" ]; then
+		users=$(aarch64-linux-gnu-objdump -d --no-show-raw-insn "build/cross-$a/libvforkshim-engine.so" |
+			awk '/^[0-9a-f]+ <.*>:$/ { fn = $2 } /[ \t,\[](d|q|v|s|b)(8|9|1[0-5])([,. \]]|$)/ { print fn }' |
+			sort -u | grep -vE '^<(_Unwind_|shim_audit_)' | tr '\n' ' ')
+		if [ -z "$users" ]; then
+			echo "  $a ok: d8-d15 unused by the engine's fork path (shim_resume need not restore them)"
+		else
+			echo "  $a FAIL: d8-d15 used by $users: shim_resume would hand the site other values"
+			total_fail=$((total_fail + 1))
+		fi
+	fi
 	(cd "$d/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$d/initrd.gz"
 	start=$(date +%s%N)
 	timeout 300 "${qemu[@]}" -nographic -no-reboot -nic none -kernel "$kernel" -initrd "$d/initrd.gz" \
