@@ -20,6 +20,7 @@
  *
  * Runs while the site table is rebuilt, inside a dl_iterate_phdr
  * callback: no allocation, bounded work. */
+#include <link.h>
 #include <string.h>
 
 #include "arch.h"
@@ -146,7 +147,8 @@ static int load_store(uint32_t w, struct code_insn *in)
 	return 4;
 }
 
-/* An adrp at pc: the address its first use on the straight line
+/* An adrp at pc: the address its first use on the straight line (24
+ * instructions at most, calls stepped over: they keep x19-x28)
  * completes (add #lo12, or the offset of a load or store based on it);
  * *page_only when no such use was found (then the page). */
 static uintptr_t adrp_address(uintptr_t pc, uintptr_t hi, bool *page_only)
@@ -156,12 +158,13 @@ static uintptr_t adrp_address(uintptr_t pc, uintptr_t hi, bool *page_only)
 	uint64_t imm = ((uint64_t)((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3);
 	uintptr_t page = (pc & ~(uintptr_t)(PAGE - 1)) + (uintptr_t)(sext(imm, 21) * (int64_t)PAGE);
 	*page_only = true;
-	for (uintptr_t k = pc + 4; k + 4 <= hi && k < pc + 4 * 8; k += 4) {
+	for (uintptr_t k = pc + 4; k + 4 <= hi && k < pc + 4 * 24; k += 4) {
 		uint32_t u = word(k);
 		struct code_insn in;
-		if (!code_decode(k, hi, &in) || in.flow != FLOW_NEXT)
+		/* a call keeps the callee-saved registers: read on past it */
+		if (!code_decode(k, hi, &in) || (in.flow != FLOW_NEXT && !(in.flow == FLOW_CALL && in.target)))
 			return page;
-		if ((u & 0xff800000) == 0x91000000 && RN(u) == d && RD(u) == d) { /* add xd, xd, #imm12 */
+		if ((u & 0xffc00000) == 0x91000000 && RN(u) == d) { /* add xN, xd, #imm12 */
 			*page_only = false;
 			return page + ((u >> 10) & 0xfff);
 		}
@@ -318,11 +321,16 @@ int code_decode(uintptr_t pc, uintptr_t hi, struct code_insn *in)
 			in->uses |= reg(RT2(w));
 		return 4;
 	}
-	/* SIMD and floating point: general registers only in moves and
-	 * conversions, counted as written and read whatever they are */
+	/* SIMD and floating point: general registers only in the
+	 * conversions to and from integers and fixed point (fmov, fcvt*,
+	 * scvtf..) and the copies (dup, ins, smov, umov from or to a general
+	 * register), each counted as writing rd and reading rn whichever way
+	 * it goes; the rest names vector registers only */
 	if ((w & 0x0e000000) == 0x0e000000) {
-		in->writes = reg(rd);
-		in->uses = reg(rn);
+		if ((w & 0x5f200000) == 0x1e000000 || (w & 0x5f203c00) == 0x1e200000 || (w & 0x9fe08400) == 0x0e000400) {
+			in->writes = reg(rd);
+			in->uses = reg(rn);
+		}
 		return 4;
 	}
 	return 0;
@@ -595,6 +603,253 @@ bool code_frame_word_test(const struct shim_object *o, uintptr_t pc, uintptr_t h
 		}
 	}
 	return false;
+}
+
+/* shim_import_callers (code.h), decoded word by word: the calls that
+ * reach an imported function through `slots`, its GOT slots. Pass 0
+ * finds the PLT entries that jump through a slot; pass 1 the functions
+ * that end in a `b` to one (their start by the FDE; glibc's
+ * pthread_atfork from libc_nonshared.a is such a jump to
+ * __register_atfork); pass 2 the `bl` calls of any of them. -1 when the
+ * answer is not known: such a function's start unknown; one of them or
+ * an entry reached by a conditional branch, or such a function by a
+ * tail call; a slot or one of their addresses taken (adr, adrp with its
+ * use, a literal load), or held in data (a call through a pointer); an
+ * entry nothing reaches (then it is not a PLT entry but a function's own
+ * jump through the slot); more than `max` calls.
+ * An adrp of a page holding a slot or target is followed on every path
+ * (adrp_uses, 4096 instructions) to each use of its register. One it
+ * cannot follow (budget spent, the register copied) counts only if some
+ * add or 64-bit load/store in the object has that address's offset in
+ * the page on a base that is not known to come from an adrp of another
+ * page: either half alone names nothing. nodejs.org's arm64 Node 22
+ * (110 MB, 28 MB of code): 2 calls, both in libuv. */
+struct callers {
+	const uintptr_t *slots;
+	int nslots, nto, nplt, n, max;
+	uintptr_t to[8], plt_end[8], *calls;
+	int refs[8];
+	/* per address named (the slots, then the targets): an adrp of its
+	 * page whose use was not found, and an add or 64-bit load/store
+	 * whose immediate is its offset in the page */
+	bool unresolved[12], low_used[12];
+};
+
+/* the addresses named, in the order of unresolved[] and low_used[] */
+static uintptr_t named_at(const struct callers *c, int i)
+{
+	return i < c->nslots ? c->slots[i] : c->to[i - c->nslots];
+}
+
+static int target_of(const struct callers *c, uintptr_t a)
+{
+	for (int t = 0; t < c->nto; t++)
+		if (a == c->to[t])
+			return t;
+	return -1;
+}
+
+static bool named(const struct callers *c, uintptr_t a)
+{
+	for (int i = 0; i < c->nslots; i++)
+		if (a == c->slots[i])
+			return true;
+	return target_of(c, a) >= 0;
+}
+
+/* an address in [p, p + 4096) that a slot or target has */
+static bool page_named(const struct callers *c, uintptr_t p)
+{
+	for (int i = 0; i < c->nslots; i++)
+		if (c->slots[i] - p < PAGE)
+			return true;
+	for (int t = 0; t < c->nto; t++)
+		if (c->to[t] - p < PAGE)
+			return true;
+	return false;
+}
+
+static bool in_plt(const struct callers *c, uintptr_t k)
+{
+	for (int t = 0; t < c->nplt; t++)
+		if (k >= c->to[t] && k < c->plt_end[t])
+			return true;
+	return false;
+}
+
+/* Where register r, the base of the instruction at k, was last set,
+ * reading back on the straight line (64 instructions at most, not
+ * before b): 1 an adrp (*page its page), 0 another instruction, -1 not
+ * found */
+static int base_origin(uintptr_t k, uintptr_t b, int r, uintptr_t *page)
+{
+	for (uintptr_t j = k - 4; j >= b && j + 64 * 4 > k; j -= 4) {
+		struct code_insn in;
+		uint32_t w = word(j);
+		if (!code_decode(j, k, &in))
+			return -1;
+		if (!(in.writes & BIT(r)))
+			continue;
+		if ((w & 0x9f000000) != 0x90000000 || RD(w) != r)
+			return 0;
+		uint64_t imm = ((uint64_t)((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3);
+		*page = (j & ~(uintptr_t)(PAGE - 1)) + (uintptr_t)(sext(imm, 21) * (int64_t)PAGE);
+		return 1;
+	}
+	return -1;
+}
+
+/* The uses of register d, set to `page` by an adrp, from pc on every
+ * path (both ways at a conditional branch, calls stepped over, which
+ * keep x19-x28 and clobber the rest), within `budget` instructions in
+ * all: -1 when one completes a named address; 1 when a use is not an
+ * add or a load or store offset, or the budget ran out (unresolved);
+ * 0 when each path completes another address or drops d. */
+static int adrp_uses(const struct callers *c, uintptr_t pc, uintptr_t e, int d, uintptr_t page, int *budget, int depth)
+{
+	int result = 0;
+	for (;;) {
+		struct code_insn in;
+		if (--*budget < 0 || pc + 4 > e || !code_decode(pc, e, &in))
+			return 1;
+		uint32_t u = word(pc);
+		if ((u & 0xffc00000) == 0x91000000 && RN(u) == d)
+			return named(c, page + ((u >> 10) & 0xfff)) ? -1 : result;
+		if (in.mem && in.base == d && in.index < 0)
+			return named(c, page + (uintptr_t)(intptr_t)in.disp) ? -1 : result;
+		if (in.uses & BIT(d))
+			return 1;
+		if (in.writes & BIT(d))
+			return result;
+		if (in.flow == FLOW_END || (in.flow == FLOW_JMP && !in.target) || (in.flow == FLOW_CALL && !in.target))
+			return in.flow == FLOW_END ? result : 1;
+		if (in.flow == FLOW_JMP) {
+			pc = in.target;
+			continue;
+		}
+		if (in.flow == FLOW_JCC) {
+			if (depth == 8)
+				return 1;
+			int r = adrp_uses(c, in.target, e, d, page, budget, depth + 1);
+			if (r < 0)
+				return -1;
+			result |= r;
+		}
+		pc += 4;
+	}
+}
+
+/* one word of code in pass 1 or 2: 0 to go on, -1 unknown */
+static int caller_at(struct callers *c, int pass, uintptr_t k, uintptr_t b, uintptr_t e)
+{
+	uint32_t w = word(k);
+	if ((w & 0x7c000000) == 0x14000000) { /* b, bl */
+		int t = target_of(c, k + (uintptr_t)(sext(w & 0x3ffffff, 26) * 4));
+		if (t < 0)
+			return 0;
+		bool call = w >> 31;
+		if (pass == 1) {
+			if (call || t >= c->nplt)
+				return 0;
+			uintptr_t fn = shim_function_start(k); /* a tail jump to an entry */
+			if (!fn || (target_of(c, fn) < 0 && c->nto == 8))
+				return -1;
+			if (target_of(c, fn) < 0)
+				c->to[c->nto++] = fn;
+			return 0;
+		}
+		c->refs[t]++;
+		if (!call) /* pass 2: a tail call of a function that jumps to it */
+			return t < c->nplt ? 0 : -1;
+		if (c->n == c->max)
+			return -1;
+		c->calls[c->n++] = k;
+		return 0;
+	}
+	if (pass == 1)
+		return 0;
+	if ((w & 0xff000010) == 0x54000000) /* b.cond */
+		return target_of(c, k + (uintptr_t)(sext((w >> 5) & 0x7ffff, 19) * 4)) < 0 ? 0 : -1;
+	if ((w & 0x7e000000) == 0x34000000) /* cbz, cbnz */
+		return target_of(c, k + (uintptr_t)(sext((w >> 5) & 0x7ffff, 19) * 4)) < 0 ? 0 : -1;
+	if ((w & 0x7e000000) == 0x36000000) /* tbz, tbnz */
+		return target_of(c, k + (uintptr_t)(sext((w >> 5) & 0x3fff, 14) * 4)) < 0 ? 0 : -1;
+	if ((w & 0x9f000000) == 0x10000000) /* adr */
+		return named(c, k + (uintptr_t)sext((((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3), 21)) ? -1 : 0;
+	if ((w & 0x9f000000) == 0x90000000) { /* adrp: its page first, the use only then */
+		uint64_t imm = ((uint64_t)((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3);
+		uintptr_t page = (k & ~(uintptr_t)(PAGE - 1)) + (uintptr_t)(sext(imm, 21) * (int64_t)PAGE);
+		if (!page_named(c, page) || in_plt(c, k))
+			return 0;
+		int budget = 4096, r = adrp_uses(c, k + 4, e, RD(w), page, &budget, 0);
+		if (r < 0)
+			return -1;
+		for (int i = 0; r > 0 && i < c->nslots + c->nto; i++)
+			c->unresolved[i] |= named_at(c, i) - page < PAGE;
+		return 0;
+	}
+	/* add xN, xM, #lo and ldr/str xN, [xM, #lo]: the second half of
+	 * an address, wherever its adrp is */
+	uint32_t low = (w & 0xffc00000) == 0x91000000 ? (w >> 10) & 0xfff
+		       : ((w & 0xffc00000) == 0xf9400000 || (w & 0xffc00000) == 0xf9000000) ? ((w >> 10) & 0x1ff) * 8
+		       : PAGE;
+	for (int i = 0; low < PAGE && i < c->nslots + c->nto && !in_plt(c, k); i++)
+		if ((named_at(c, i) & (PAGE - 1)) == low && RN(w) != SP_ZR) {
+			uintptr_t page;
+			int from = base_origin(k, b, RN(w), &page);
+			c->low_used[i] |= from < 0 || (from > 0 && page == (named_at(c, i) & ~(uintptr_t)(PAGE - 1)));
+		}
+	if ((w & 0xbf000000) == 0x18000000) /* ldr literal */
+		return named(c, k + (uintptr_t)(sext((w >> 5) & 0x7ffff, 19) * 4)) ? -1 : 0;
+	(void)b;
+	return 0;
+}
+
+int code_import_callers(const struct shim_object *o, const uintptr_t *slots, int nslots, uintptr_t *calls, int max)
+{
+	const struct dl_phdr_info *info = o->info;
+	struct callers c = { .slots = slots, .nslots = nslots, .calls = calls, .max = max };
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1)
+			c.nplt = c.nto;
+		for (int i = 0; i < info->dlpi_phnum; i++) {
+			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+			if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || !(ph->p_flags & PF_R))
+				continue;
+			uintptr_t b = (info->dlpi_addr + ph->p_vaddr + 3) & ~(uintptr_t)3, e = info->dlpi_addr + ph->p_vaddr + ph->p_filesz;
+			for (uintptr_t k = b; k + 4 <= e; k += 4) {
+				if (pass == 0) {
+					size_t len;
+					uintptr_t slot = code_plt_slot(k, b, e, &len);
+					bool ours = false;
+					for (int j = 0; j < nslots && slot; j++)
+						ours |= slot == slots[j];
+					if (!ours)
+						continue;
+					if (c.nto == 8)
+						return -1;
+					c.plt_end[c.nto] = k + len;
+					c.to[c.nto++] = k;
+					k += len - 4;
+				} else if (caller_at(&c, pass, k, b, e) < 0) {
+					return -1;
+				}
+			}
+		}
+	}
+	/* an adrp of a page whose use was not found on its straight line,
+	 * and somewhere an add or load with the offset of a slot or target in
+	 * that page: they may meet on another path (the pair is not
+	 * followed through branches); either alone names nothing */
+	for (int i = 0; i < c.nslots + c.nto; i++)
+		if (c.unresolved[i] && c.low_used[i])
+			return -1;
+	if (c.nto && code_address_held(o, c.to, c.nto))
+		return -1;
+	for (int t = 0; t < c.nplt; t++)
+		if (!c.refs[t])
+			return -1;
+	return c.n;
 }
 
 #endif
