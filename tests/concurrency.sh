@@ -17,8 +17,8 @@ both() {
 	local envs=()
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
-	timeout 120 "$@" > "$LOGS/base" 2> "$LOGS/base.err"
-	timeout 120 env VFORKSHIM=1 VFORKSHIM_STATS=1 "${envs[@]}" LD_PRELOAD="$PRELOAD" "$@" > "$LOGS/out" 2> "$LOGS/err"
+	timeout $((120 * SLOW)) "$@" > "$LOGS/base" 2> "$LOGS/base.err"
+	timeout $((120 * SLOW)) env VFORKSHIM=1 VFORKSHIM_STATS=1 "${envs[@]}" LD_PRELOAD="$PRELOAD" "$@" > "$LOGS/out" 2> "$LOGS/err"
 	rc=$?
 }
 stats() { # KEY...: their values, slash separated

@@ -16,13 +16,16 @@
 #   - NOT REROUTED (reason)             forks stayed real for another
 #                                       reason: a site not found
 # Usage: tests/userland/runtimes.sh USERLAND [GIB [COUNT]]
+# MIB=N instead of GIB holds N MiB (make check-arch-runtimes: 256 under
+# emulation); LIB=PATH another build of the library (a cross build).
 set -u
 cd "$(dirname "$0")/../.."
 U=$1 GIB=${2:-1} COUNT=${3:-10}
-LIB=$PWD/build/libvforkshim.so
+: "${LIB:=$PWD/build/libvforkshim.so}"
+MIB=${MIB:-$((GIB * 1024))}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-bytes=$((GIB << 30))
+bytes=$((MIB << 20))
 
 # What every runtime's program first prints: the output and status of
 # one spawn of this, which writes to stdout and stderr, reads its
@@ -112,7 +115,7 @@ JAVA
 	javac -d "$W" "$W/B.java" 2>/dev/null
 	jv=$(java -version 2>&1 | sed -n '1s/.*"\(.*\)".*/\1/p')
 	for mech in FORK POSIX_SPAWN; do
-		row "java $mech" "$jv" java -Xms$((GIB * 1024 + 64))m -XX:+AlwaysPreTouch \
+		row "java $mech" "$jv" java -Xms$((MIB + 64))m -XX:+AlwaysPreTouch \
 			-Djdk.lang.Process.launchMechanism=$mech -cp "$W" B "$COUNT"
 	done
 fi
