@@ -15,6 +15,8 @@
 #                   in build/san-address-undefined/
 #   make cross ARCH=i386|aarch64|...   build with Debian's cross compiler
 #   make check-arch [ARCH=...]  the clone stubs on real kernels (qemu-system)
+#   make check-arch-runtimes  the runtimes' and concurrency tests in an arm64
+#                   bookworm userland on a real kernel (qemu-system-aarch64)
 #   make install    PREFIX, LIBDIR, BINDIR, MANDIR, DESTDIR as usual;
 #                   make uninstall removes exactly what it wrote
 
@@ -235,9 +237,18 @@ check-arch:
 	@scripts/install-deps --arch
 	@tests/arch/run.sh $(if $(ARCH_GIVEN),$(ARCH))
 
+# make check-arch-runtimes [FORCE=1]: tests/runtimes.sh (Node's cases
+# included) and tests/concurrency.sh in a Debian arm64 bookworm userland
+# (scripts/userland-arm64, cached outside the clone) booted in
+# qemu-system-aarch64 (tests/arch/runtimes.sh); skipped when it passed
+# with the same inputs, unless FORCE=1.
+check-arch-runtimes:
+	@scripts/install-deps --arch-runtimes
+	@FORCE=$(FORCE) tests/arch/runtimes.sh
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all cross check-arch check-nodes check-peers check-userlands deb check-deb demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
+.PHONY: all cross check-arch check-arch-runtimes check-nodes check-peers check-userlands deb check-deb demo bench bench-memory bench-runtimes bench-concurrency bench-overhead \
 	bench-enomem install uninstall clean
 -include $(OBJS:.o=.d) $(FRONT_OBJS:.o=.d)

@@ -28,7 +28,9 @@
  * put back is the same pointer: the children run right whatever the
  * reader decides, and only its decision differs.
  * Only shape 0 may be proved; the others must stay declined while the
- * process has threads (fallback_undecoded), with the same results. */
+ * process has threads (fallback_undecoded), with the same results.
+ * Built with -mbranch-protection=standard (tests/arch/arm64.sh), uv_spawn
+ * starts with bti c and signs its return address. */
 
 	.text
 	.globl uv_version
@@ -43,6 +45,13 @@ uv_version:
 	.type uv_spawn, %function
 uv_spawn:
 	.cfi_startproc
+#ifdef __ARM_FEATURE_BTI_DEFAULT
+	hint #34		/* bti c: reached through dlsym's pointer */
+#endif
+#ifdef __ARM_FEATURE_PAC_DEFAULT
+	hint #25		/* paciasp: the child resumes below a signed return address */
+	.cfi_window_save
+#endif
 	stp x29, x30, [sp, #-48]!
 	.cfi_def_cfa_offset 48
 	.cfi_offset x29, -48
@@ -139,6 +148,9 @@ uv_spawn:
 	.cfi_restore x21
 	.cfi_restore x28
 	.cfi_def_cfa_offset 0
+#ifdef __ARM_FEATURE_PAC_DEFAULT
+	hint #29		/* autiasp */
+#endif
 	ret
 	.cfi_endproc
 	.size uv_spawn, .-uv_spawn
