@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${1:-${B:-build}}
-LOCKFREE="fork walk sites site_list elf dynsym unwind env import_calls code_x86_64 audit_child guard guard_env guard_exec exec_path
+LOCKFREE="fork walk sites site_list elf dynsym unwind env import_calls code_x86_64 code_aarch64 env_load child audit_child guard guard_env guard_exec exec_path
 	signals log decisions proc loader asan spawn_child spawn_actions $(cd shim/engine/runtimes && ls rt_*.c | sed 's/\.c$//')"
 
 # Lock-free libc: system call wrappers, string and signal-set functions.
@@ -141,13 +141,13 @@ next:known kept:the-same-objects-in-a-copy
 next:cache kept:start-up:objects-loaded-at-start-stay
 next:state kept:start-up:objects-loaded-at-start-stay
 next:shim_front_next kept:next-definitions-are-the-same-in-a-copy
-code_x86_64:seen kept:only-during-a-rebuild
-code_x86_64:todo kept:only-during-a-rebuild
-code_x86_64:access kept:only-during-a-rebuild
-code_x86_64:ends kept:only-during-a-rebuild
-code_x86_64:shape_refs kept:only-during-a-rebuild
-code_x86_64:todo_callee kept:only-during-a-rebuild
-code_x86_64:noreturn_names kept:constant
+env_load:seen kept:only-during-a-rebuild
+env_load:todo kept:only-during-a-rebuild
+env_load:access kept:only-during-a-rebuild
+env_load:ends kept:only-during-a-rebuild
+env_load:shape_refs kept:only-during-a-rebuild
+env_load:todo_callee kept:only-during-a-rebuild
+env_load:noreturn_names kept:constant
 rt_libuv:seen renewed:forget-hook,if-a-rebuild-was-torn
 rt_libuv:next_slot renewed:forget-hook
 rt_cpython:seen renewed:forget-hook,if-a-rebuild-was-torn

@@ -91,12 +91,5 @@ bool code_frame_word_test(const struct shim_object *o, uintptr_t pc, uintptr_t h
  * function, on an architecture whose code decodes word by word
  * (aarch64; x86_64's byte passes are import_calls.c's own) */
 int code_import_callers(const struct shim_object *o, const uintptr_t *slots, int nslots, uintptr_t *calls, int max);
-/* import_calls.c: the address of one of `to` held in the object's data
- * (a pointer to it), or in a non-PIE x86_64 program's code */
-bool code_address_held(const struct shim_object *o, const uintptr_t *to, int nto);
-
-/* env_load.c: is the word at `at` environ, or one of the object's
- * words that holds its address? */
-bool code_is_environ(const struct shim_object *o, uintptr_t at);
 
 #endif

@@ -2,6 +2,7 @@
  * (rt_cpython.c): where the child's code starts, and its first act,
  * read through the architecture's file (arch.h). */
 #include "arch.h"
+#include "lockfree.h"
 
 #ifdef CODE_STEP
 

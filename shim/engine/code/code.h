@@ -33,6 +33,12 @@ bool shim_object_is(const struct shim_object *o, const char *name, bool prefix);
 bool shim_object_mapped(const struct shim_object *o, uintptr_t a, size_t len);
 bool shim_object_among(const struct shim_object *o, const char *prefix, uintptr_t a);
 bool shim_object_build_id(const struct shim_object *o, const unsigned char **id, size_t *len);
+/* the word at `at` is environ, or one of the object's words holding its
+ * address (a GOT slot of environ or an alias) */
+bool shim_object_environ_word(const struct shim_object *o, uintptr_t at);
+/* the address of one of `to` held in the object's data (a pointer to
+ * it), or as a 4-byte immediate in a non-PIE x86_64 program's code */
+bool shim_object_holds_address(const struct shim_object *o, const uintptr_t *to, int nto);
 /* code_<arch>.c: the callee-saved register (DWARF number) through which
  * the child of the fork call at `call` loads the env it stores to
  * environ, at `off` in a struct of `size` bytes, the call in the function

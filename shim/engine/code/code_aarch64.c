@@ -185,7 +185,7 @@ static bool page_names_environ(const struct shim_object *o, uintptr_t p)
 	if ((uintptr_t)&environ - p < PAGE)
 		return true;
 	for (uintptr_t a = p; a < p + PAGE; a += 8)
-		if (shim_object_mapped(o, a, 8) && code_is_environ(o, a))
+		if (shim_object_mapped(o, a, 8) && shim_object_environ_word(o, a))
 			return true;
 	return false;
 }
@@ -525,7 +525,7 @@ bool code_env_store(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int
 	if (ldr64(s, &bb, &lo) != b || bb != b || pc + 20 > hi)
 		return false;
 	uintptr_t slot = page + (uintptr_t)lo;
-	if (slot == (uintptr_t)&environ || !code_is_environ(o, slot) || word(pc + 16) != (0xf9000000u | (uint32_t)b << 5 | (uint32_t)a))
+	if (slot == (uintptr_t)&environ || !shim_object_environ_word(o, slot) || word(pc + 16) != (0xf9000000u | (uint32_t)b << 5 | (uint32_t)a))
 		return false;
 	*after = pc + 20;
 	return true;
@@ -548,13 +548,13 @@ bool code_names_environ_at(const struct shim_object *o, uintptr_t k, uintptr_t h
 	*ref = k;
 	if ((w & 0x1f000000) == 0x10000000) { /* adr, adrp */
 		if (!(w >> 31)) /* adr: pc-relative within 1 MiB */
-			return code_is_environ(o, k + (uintptr_t)sext((((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3), 21));
+			return shim_object_environ_word(o, k + (uintptr_t)sext((((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3), 21));
 		bool page_only;
 		uintptr_t a = adrp_address(k, hi, &page_only);
-		return page_only ? page_names_environ(o, a) : code_is_environ(o, a);
+		return page_only ? page_names_environ(o, a) : shim_object_environ_word(o, a);
 	}
 	if ((w & 0xbf000000) == 0x18000000) /* ldr literal */
-		return code_is_environ(o, k + (uintptr_t)(sext((w >> 5) & 0x7ffff, 19) * 4));
+		return shim_object_environ_word(o, k + (uintptr_t)(sext((w >> 5) & 0x7ffff, 19) * 4));
 	return false;
 }
 
@@ -844,7 +844,7 @@ int code_import_callers(const struct shim_object *o, const uintptr_t *slots, int
 	for (int i = 0; i < c.nslots + c.nto; i++)
 		if (c.unresolved[i] && c.low_used[i])
 			return -1;
-	if (c.nto && code_address_held(o, c.to, c.nto))
+	if (c.nto && shim_object_holds_address(o, c.to, c.nto))
 		return -1;
 	for (int t = 0; t < c.nplt; t++)
 		if (!c.refs[t])

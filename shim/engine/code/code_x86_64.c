@@ -491,7 +491,7 @@ bool code_env_store(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int
 	*ref = *after - 4; /* its rel32: nothing follows it in a mov */
 	if (in.op == 0x89 && in.reg == a) /* mov %rA,environ(%rip) */
 		return at == (uintptr_t)&environ;
-	if (in.op != 0x8b || in.reg == a || at == (uintptr_t)&environ || !code_is_environ(o, at))
+	if (in.op != 0x8b || in.reg == a || at == (uintptr_t)&environ || !shim_object_environ_word(o, at))
 		return false;
 	int b = in.reg; /* mov environ@GOTPCREL(%rip),%rB; mov %rA,(%rB) */
 	pc += (uintptr_t)in.len;
@@ -533,7 +533,7 @@ bool code_insn_names_environ(const struct shim_object *o, uintptr_t pc, uintptr_
 	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in) || !in.rip)
 		return false;
 	/* rip-relative: from the end of the instruction */
-	return code_is_environ(o, pc + (uintptr_t)in.len + (uintptr_t)(intptr_t)in.disp);
+	return shim_object_environ_word(o, pc + (uintptr_t)in.len + (uintptr_t)(intptr_t)in.disp);
 }
 
 /* Byte patterns, at any byte: a rel32 at k that would point at environ
@@ -546,7 +546,7 @@ bool code_names_environ_at(const struct shim_object *o, uintptr_t k, uintptr_t h
 	static const int tails[] = { 0, 1, 2, 4 };
 	*ref = k;
 	for (int t = 0; t < 4; t++)
-		if (code_is_environ(o, k + 4 + (uintptr_t)tails[t] + (uintptr_t)(intptr_t)rel))
+		if (shim_object_environ_word(o, k + 4 + (uintptr_t)tails[t] + (uintptr_t)(intptr_t)rel))
 			return true;
 	return false;
 }

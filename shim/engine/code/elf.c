@@ -263,3 +263,73 @@ bool shim_object_build_id(const struct shim_object *o, const unsigned char **id,
 	}
 	return false;
 }
+
+extern char **environ;
+
+/* Is the word at `at` environ, or one of the object's words that holds
+ * its address (a GOT slot of environ, __environ or _environ: the
+ * aliases are one word)? For the machine-code readers. */
+bool shim_object_environ_word(const struct shim_object *o, uintptr_t at)
+{
+	uintptr_t word; /* memcpy: a scan's `at` can be any address */
+	if (at == (uintptr_t)&environ)
+		return true;
+	if (!shim_object_mapped(o, at, sizeof word))
+		return false;
+	memcpy(&word, (const void *)at, sizeof word);
+	return word == (uintptr_t)&environ;
+}
+
+#if defined(__x86_64__)
+/* Is the 4-byte value v anywhere in [b, b + len)? memchr on its rarest
+ * byte in a sample of the code, then the whole value at its offset. */
+static bool holds4(const unsigned char *b, size_t len, uint32_t v)
+{
+	unsigned char want[4];
+	memcpy(want, &v, 4);
+	unsigned count[4] = { 0, 0, 0, 0 };
+	for (size_t k = 0; k < len && k < 65536; k++)
+		for (int j = 0; j < 4; j++)
+			count[j] += b[k] == want[j];
+	int r = 0;
+	for (int j = 1; j < 4; j++)
+		if (count[j] < count[r])
+			r = j;
+	for (const unsigned char *p = b + r; len >= 4 && p < b + len - 3 + r &&
+					     (p = memchr(p, want[r], (size_t)(b + len - 3 + r - p)));
+	     p++)
+		if (!memcmp(p - r, want, 4))
+			return true;
+	return false;
+}
+#endif
+
+/* The address of one of the targets held anywhere in the object's
+ * memory: an aligned word of data (a pointer to the function), or, in an
+ * x86_64 program not built position-independent, a 4-byte `mov $imm` of
+ * it in code. A call through it is not seen. */
+bool shim_object_holds_address(const struct shim_object *o, const uintptr_t *to, int nto)
+{
+	const struct dl_phdr_info *info = o->info;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R))
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_flags & PF_X) {
+#if defined(__x86_64__)
+			for (int t = 0; t < nto && info->dlpi_addr == 0; t++)
+				if (to[t] >> 32 == 0 && holds4((const unsigned char *)a, ph->p_filesz, (uint32_t)to[t]))
+					return true;
+#endif
+			continue;
+		}
+		const uintptr_t *w = (const uintptr_t *)((a + 7) & ~(uintptr_t)7);
+		const uintptr_t *end = (const uintptr_t *)((a + ph->p_filesz) & ~(uintptr_t)7);
+		for (; w < end; w++)
+			for (int t = 0; t < nto; t++)
+				if (*w == to[t])
+					return true;
+	}
+	return false;
+}

@@ -37,19 +37,6 @@
 #include "arch.h"
 #include "lockfree.h"
 
-extern char **environ;
-
-bool code_is_environ(const struct shim_object *o, uintptr_t at)
-{
-	uintptr_t word; /* memcpy: a scan's `at` can be any address */
-	if (at == (uintptr_t)&environ)
-		return true;
-	if (!shim_object_mapped(o, at, sizeof word))
-		return false;
-	memcpy(&word, (const void *)at, sizeof word);
-	return word == (uintptr_t)&environ;
-}
-
 #ifdef CODE_STEP
 
 #define BIT(r) (1u << (r))
