@@ -58,7 +58,7 @@ $(T)/plugins/libreload_b.so: tests/plugins/reload.c
 # A libuv of one function in sixteen shapes of its child's code, for the
 # reader of that code (shim/engine/code/code_x86_64.c, tests/concurrency.sh).
 ifneq ($(wildcard tests/plugins/uv_shapes_$(ARCH).S),)
-UV_SHAPES := $(foreach n,0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15,$(T)/plugins/libuv_shape$(n).so)
+UV_SHAPES := $(foreach n,0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16,$(T)/plugins/libuv_shape$(n).so)
 PLUGINS += $(UV_SHAPES)
 endif
 $(T)/plugins/libuv_shape%.so: tests/plugins/uv_shapes_$(ARCH).S

@@ -24,6 +24,9 @@
  *   14 environ's GOT page taken by an adrp whose use is not completed
  *   15 x28 written on a path the child reaches both directly and
  *      through a function it calls (read first as called code)
+ *   16 the store through environ's GOT slot loaded into x28 itself (the
+ *      shape's own instructions overwrite the register); the child then
+ *      exits 127 without exec, with or without the library
  * Each shape keeps o in x28, x20 and x19, so that what the hidden writes
  * put back is the same pointer: the children run right whatever the
  * reader decides, and only its decision differs.
@@ -99,11 +102,21 @@ uv_spawn:
 	cbnz x3, 5f
 	bl helper
 #endif
+#if SHAPE == 16
+	ldr x0, [x28, #0x18]
+	cbz x0, 7f
+	adrp x28, :got:environ
+	ldr x28, [x28, #:got_lo12:environ]
+	str x0, [x28]
+7:	mov w0, #127
+	bl _exit
+#else
 6:	ldr x0, [x28, #0x18]
 	cbz x0, 2f
 	adrp x1, :got:environ
 	ldr x1, [x1, #:got_lo12:environ]
 	str x0, [x1]
+#endif
 2:
 #if SHAPE == 5
 	ldr x2, [x28, #0x18]

@@ -24,6 +24,9 @@
  *   14 env's bits reached with bt and a register offset
  *   15 r14 written on a path the child reaches both directly and
  *      through a function it calls (read first as called code)
+ *   16 the store through environ's GOT slot loaded into r14 itself (the
+ *      shape's own instructions overwrite the register); the child then
+ *      exits 127 without exec, with or without the library
  * Each shape keeps o in r14, r12 and rbx, so that what the hidden writes
  * put back is the same pointer: the children run right whatever the
  * reader decides, and only its decision differs.
@@ -80,6 +83,15 @@ uv_spawn:
 	jne 5f
 	call helper
 #endif
+#if SHAPE == 16
+	movq 0x18(%r14), %rax
+	testq %rax, %rax
+	je 2f
+	movq environ@GOTPCREL(%rip), %r14
+	movq %rax, (%r14)
+2:	movl $127, %edi
+	call _exit@PLT
+#else
 #if SHAPE == 8
 	movb %bh, %bh
 	movq 0x18(%rbx), %rax
@@ -90,6 +102,7 @@ uv_spawn:
 	je 2f
 	movq environ@GOTPCREL(%rip), %rdx
 	movq %rax, (%rdx)
+#endif
 2:
 #if SHAPE == 5
 	movq 0x18(%r14), %rdx

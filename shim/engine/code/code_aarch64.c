@@ -508,7 +508,9 @@ bool code_env_store(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int
 	if ((c & 0xff00001f) != (0xb4000000 | (uint32_t)a)) /* cbz xA */
 		return false;
 	*skip = pc + 4 + (uintptr_t)(sext((c >> 5) & 0x7ffff, 19) * 4);
-	if ((p & 0x9f000000) != 0x90000000 || (b = RD(p)) == a || b == SP_ZR) /* adrp xB */
+	/* adrp xB: B neither A nor X (its writes here are not read as the
+	 * path's: one of X would go unseen) */
+	if ((p & 0x9f000000) != 0x90000000 || (b = RD(p)) == a || b == x || b == SP_ZR)
 		return false;
 	uint64_t imm = ((uint64_t)((p >> 5) & 0x7ffff) << 2) | ((p >> 29) & 3);
 	uintptr_t page = ((pc + 8) & ~(uintptr_t)(PAGE - 1)) + (uintptr_t)(sext(imm, 21) * (int64_t)PAGE);

@@ -491,7 +491,10 @@ bool code_env_store(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int
 	*ref = *after - 4; /* its rel32: nothing follows it in a mov */
 	if (in.op == 0x89 && in.reg == a) /* mov %rA,environ(%rip) */
 		return at == (uintptr_t)&environ;
-	if (in.op != 0x8b || in.reg == a || at == (uintptr_t)&environ || !shim_object_environ_word(o, at))
+	/* B neither A nor X: its write here is not read as the path's, and
+	 * one of X would go unseen */
+	if (in.op != 0x8b || in.reg == a || in.reg == *base || at == (uintptr_t)&environ ||
+	    !shim_object_environ_word(o, at))
 		return false;
 	int b = in.reg; /* mov environ@GOTPCREL(%rip),%rB; mov %rA,(%rB) */
 	pc += (uintptr_t)in.len;
