@@ -38,6 +38,8 @@ struct code_insn {
 	bool mem;                /* a memory operand: */
 	int base, index;         /* its registers, -1 none */
 	int32_t disp, width;     /* its offset from base, and bytes at most */
+	bool writeback;          /* the base written back (pre/post-index) */
+	bool writes_sp;          /* the stack pointer written (aarch64) */
 };
 
 /* the registers a called function keeps (the proof's candidates) */

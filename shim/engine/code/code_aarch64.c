@@ -7,11 +7,13 @@
  * every aligned word, so a scan decodes instead of matching bytes. Two
  * things are A64's own:
  *   - an address is built in two instructions, `adrp xN, page` then
- *     `add xN, xN, #lo12` or a load/store `[xN, #lo12]`: the adrp names
- *     the address its first use completes, read ahead on the straight
- *     line; a use this cannot complete names the whole 4 KiB page, and
- *     a page that holds environ or a GOT slot of it counts as naming
- *     it (errs towards no proof);
+ *     `add xM, xN, #lo12` or a load/store `[xN, #lo12]`: an adr or adrp
+ *     names every address its register (and the registers an add
+ *     derives from it) reaches on every path until overwritten, each
+ *     access as wide as it is (reach()); a use not followed (a copy,
+ *     other arithmetic, an index, a writeback) counts as naming environ
+ *     when environ or its GOT slot lies within 64 KiB of the value (errs
+ *     towards no proof);
  *   - `cbz`/`cbnz` compare and branch in one: the branch on fork's
  *     result in the child.
  * Anything not known here (most of the SIMD and system space is decoded
@@ -85,7 +87,8 @@ static int load_store(uint32_t w, struct code_insn *in)
 	if ((w & 0x3a000000) == 0x28000000) { /* load/store pair */
 		unsigned opc = w >> 30, idx = (w >> 23) & 3;
 		bool load = (w >> 22) & 1;
-		int scale = v ? 4 << opc : opc == 2 ? 8 : 4;
+		/* stgp (opc 01, a store): 16-byte granules of two registers */
+		int scale = v ? 4 << opc : opc == 2 ? 8 : opc == 1 && !load ? 16 : 4;
 		int32_t disp = (int32_t)sext((w >> 15) & 0x7f, 7) * scale;
 		in->disp = idx == 1 ? 0 : disp; /* post-index: at the base */
 		in->width = 2 * scale;
@@ -94,12 +97,17 @@ static int load_store(uint32_t w, struct code_insn *in)
 			in->writes |= regs;
 		else
 			in->uses |= regs;
-		if (idx == 1 || idx == 3)
+		if (idx == 1 || idx == 3) {
 			in->writes |= reg(rn); /* writeback */
+			in->writeback = true;
+			in->writes_sp = rn == SP_ZR;
+		}
 		return 4;
 	}
-	if ((w & 0x3f000000) == 0x08000000) { /* exclusive, acquire/release */
-		uint32_t regs = reg(rt) | reg(RT2(w)) | reg(RM(w));
+	if ((w & 0x3f000000) == 0x08000000) { /* exclusive, acquire/release, cas, casp */
+		/* casp names register pairs: Rs, Rs+1 and Rt, Rt+1 */
+		uint32_t regs = reg(rt) | reg(RT2(w)) | reg(RM(w)) | (rt < 30 ? reg(rt + 1) : 0) |
+				(RM(w) < 30 ? reg(RM(w) + 1) : 0);
 		in->writes |= regs, in->uses |= regs;
 		in->width = 16;
 		return 4;
@@ -118,18 +126,31 @@ static int load_store(uint32_t w, struct code_insn *in)
 			int32_t imm = (int32_t)sext((w >> 12) & 0x1ff, 9);
 			unsigned kind = (w >> 10) & 3; /* 0 unscaled, 1 post, 2 unprivileged, 3 pre */
 			in->disp = kind == 1 ? 0 : imm;
-			if (kind == 1 || kind == 3)
+			if (kind == 1 || kind == 3) {
 				in->writes |= reg(rn);
+				in->writeback = true;
+				in->writes_sp = rn == SP_ZR;
+			}
 		} else if (((w >> 10) & 3) == 2) { /* register offset */
 			in->index = RM(w);
 			in->uses |= reg(RM(w));
 		} else if (((w >> 10) & 3) == 0 && !v) { /* atomic memory operations */
 			in->uses |= reg(RM(w)) | reg(rt);
 			in->writes |= reg(rt);
+			if (size == 3 && (((w >> 12) & 0xf) == 0x9 || ((w >> 12) & 0xf) == 0xa ||
+					  ((w >> 12) & 0xf) == 0xb || ((w >> 12) & 0xf) == 0xd)) {
+				/* ld64b, st64b, st64bv, st64bv0: eight registers, 64 bytes */
+				for (int r = rt; r < rt + 8 && r < 31; r++)
+					in->uses |= reg(r), in->writes |= reg(r);
+				in->width = 64;
+			}
 			return 4;
-		} else { /* ldraa/ldrab: a signed offset, maybe writeback */
+		} else { /* ldraa/ldrab: a signed offset, maybe writeback; a load */
 			in->index = rn; /* any offset: counted as reaching anywhere */
-			in->writes |= reg(rn);
+			in->writes |= reg(rn) | reg(rt);
+			in->writeback = true;
+			in->writes_sp = rn == SP_ZR;
+			return 4;
 		}
 		if (v || prefetch)
 			return 4;
@@ -145,49 +166,6 @@ static int load_store(uint32_t w, struct code_insn *in)
 	in->writes |= reg(rn) | (v ? 0 : reg(rt));
 	in->uses |= reg(RM(w)) | (v ? 0 : reg(rt));
 	return 4;
-}
-
-/* An adrp at pc: the address its first use on the straight line (24
- * instructions at most, calls stepped over: they keep x19-x28)
- * completes (add #lo12, or the offset of a load or store based on it);
- * *page_only when no such use was found (then the page). */
-static uintptr_t adrp_address(uintptr_t pc, uintptr_t hi, bool *page_only)
-{
-	uint32_t w = word(pc);
-	int d = RD(w);
-	uint64_t imm = ((uint64_t)((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3);
-	uintptr_t page = (pc & ~(uintptr_t)(PAGE - 1)) + (uintptr_t)(sext(imm, 21) * (int64_t)PAGE);
-	*page_only = true;
-	for (uintptr_t k = pc + 4; k + 4 <= hi && k < pc + 4 * 24; k += 4) {
-		uint32_t u = word(k);
-		struct code_insn in;
-		/* a call keeps the callee-saved registers: read on past it */
-		if (!code_decode(k, hi, &in) || (in.flow != FLOW_NEXT && !(in.flow == FLOW_CALL && in.target)))
-			return page;
-		if ((u & 0xffc00000) == 0x91000000 && RN(u) == d) { /* add xN, xd, #imm12 */
-			*page_only = false;
-			return page + ((u >> 10) & 0xfff);
-		}
-		if (in.mem && in.base == d && in.index < 0) {
-			*page_only = false;
-			return page + (uintptr_t)(intptr_t)in.disp;
-		}
-		if ((in.uses | in.writes) & BIT(d))
-			return page; /* used another way, or overwritten */
-	}
-	return page;
-}
-
-/* The page [p, p + 4096) holds environ, or a word of the object bound
- * to it */
-static bool page_names_environ(const struct shim_object *o, uintptr_t p)
-{
-	if ((uintptr_t)&environ - p < PAGE)
-		return true;
-	for (uintptr_t a = p; a < p + PAGE; a += 8)
-		if (shim_object_mapped(o, a, 8) && shim_object_environ_word(o, a))
-			return true;
-	return false;
 }
 
 int code_decode(uintptr_t pc, uintptr_t hi, struct code_insn *in)
@@ -225,8 +203,13 @@ int code_decode(uintptr_t pc, uintptr_t hi, struct code_insn *in)
 	}
 	if ((w & 0xfe000000) == 0xd6000000) { /* branch to a register */
 		unsigned opc = (w >> 21) & 0xf;
-		if (opc == 2 || opc == 4 || opc == 5 || (w & 0xfffffbff) == 0xd65f0bff) { /* ret, eret, drps, retaa/ab */
-			in->flow = FLOW_END;
+		if ((opc == 2 && rn == 30) || opc == 4 || opc == 5 || (w & 0xfffffbff) == 0xd65f0bff) {
+			in->flow = FLOW_END; /* ret, eret, drps, retaa/ab */
+			return 4;
+		}
+		if (opc == 2) { /* ret xN: a jump through a register */
+			in->uses = reg(rn);
+			in->flow = FLOW_JMP;
 			return 4;
 		}
 		in->uses = reg(rn);
@@ -279,12 +262,14 @@ int code_decode(uintptr_t pc, uintptr_t hi, struct code_insn *in)
 		if (kind == 2 || kind == 3) { /* add/sub immediate (with tags) */
 			in->uses = reg(rn);
 			in->writes = s && rd == SP_ZR ? 0 : reg(rd);
+			in->writes_sp = !s && rd == SP_ZR;
 			return 4;
 		}
 		if (kind == 4) { /* logical immediate */
 			bool sets = ((w >> 29) & 3) == 3;
 			in->uses = reg(rn);
 			in->writes = sets && rd == SP_ZR ? 0 : reg(rd);
+			in->writes_sp = !sets && rd == SP_ZR;
 			return 4;
 		}
 		if (kind == 5) { /* movn, movz, movk */
@@ -316,6 +301,7 @@ int code_decode(uintptr_t pc, uintptr_t hi, struct code_insn *in)
 			    ((w & 0x1f000000) == 0x0b000000 && s) ||                      /* adds, subs */
 			    ((w & 0x1fe00000) == 0x1a000000 && s);                        /* adcs, sbcs */
 		in->writes = sets && rd == SP_ZR ? 0 : reg(rd);
+		in->writes_sp = !sets && rd == SP_ZR && (w & 0x1f200000) == 0x0b200000; /* add/sub extended */
 		in->uses = reg(rn) | reg(rm);
 		if ((w & 0x1f000000) == 0x1b000000) /* three sources: madd, msub.. */
 			in->uses |= reg(RT2(w));
@@ -412,6 +398,10 @@ uintptr_t code_child_entry(uintptr_t pc, uintptr_t lo, uintptr_t hi, uint32_t *w
 			return 0;
 		*written |= in.writes;
 		*used |= in.uses;
+		/* memory other than the frame's (sp), before the child's
+		 * branch: the struct could be read or written there unseen */
+		if ((in.mem && in.base >= 0) || in.writes_sp)
+			return 0; /* and the frame word is read at the call's sp */
 		uint32_t w = word(pc);
 		uintptr_t next = pc + 4;
 		if (in.flow == FLOW_END || (in.flow == FLOW_JMP && !in.target))
@@ -533,9 +523,124 @@ bool code_env_store(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int
 	return true;
 }
 
-/* Does the instruction at pc name environ: an adrp whose address is
- * environ or its GOT slot (or, its use unknown, a page holding either),
- * or an ldr from a literal slot bound to it? */
+/* What register d, holding `base` (an adrp's page or an adr's address)
+ * from pc on, reaches: every path from pc (both ways at a conditional
+ * branch, calls stepped over, which keep x19-x28 and clobber the rest)
+ * until d is overwritten, within *budget instructions in all. Each
+ * address completed -- `add xN, xd, #imm` (followed on in xN, or in d
+ * when N is d), or the bytes a load or store based on d touches -- is
+ * handed to hit(): -1 when it says yes; 1 when a use is anything else (a
+ * copy, other arithmetic, an index, a writeback) or the budget runs out
+ * (unknown); 0 when every path completes addresses hit() refuses. */
+typedef bool (*reach_hit)(const void *ctx, uintptr_t a, size_t len);
+/* hit(ctx, value, 0): d, holding value, goes where it is not followed */
+static int reach(uintptr_t pc, uintptr_t e, int d, uintptr_t base, int *budget, int depth, reach_hit hit,
+		 const void *ctx)
+{
+	int result = 0;
+	for (;;) {
+		struct code_insn in;
+		if (--*budget < 0 || pc + 4 > e || !code_decode(pc, e, &in))
+			return hit(ctx, base, 0) ? -1 : 1;
+		uint32_t u = word(pc);
+		if ((u & 0xffc00000) == 0x91000000 && RN(u) == d) { /* add xN, xd, #imm12 */
+			uintptr_t a = base + ((u >> 10) & 0xfff);
+			if (hit(ctx, a, 8))
+				return -1;
+			if (RD(u) == d) {
+				base = a;
+				pc += 4;
+				continue;
+			}
+			if (RD(u) != SP_ZR && depth < 8) {
+				int r = reach(pc + 4, e, RD(u), a, budget, depth + 1, hit, ctx);
+				if (r < 0)
+					return -1;
+				result |= r;
+			}
+		} else {
+			if (in.mem && (in.base == d || in.index == d)) {
+				if (in.index >= 0 || in.writeback)
+					return hit(ctx, base, 0) ? -1 : 1;
+				if (hit(ctx, base + (uintptr_t)(intptr_t)in.disp, (size_t)in.width))
+					return -1;
+			}
+			if (in.uses & BIT(d))
+				return hit(ctx, base, 0) ? -1 : 1;
+		}
+		if ((in.writes & BIT(d)) || in.flow == FLOW_END)
+			return result;
+		if (in.flow == FLOW_JMP && !in.target)
+			return hit(ctx, base, 0) ? -1 : 1;
+		if (in.flow == FLOW_JMP) {
+			pc = in.target;
+			continue;
+		}
+		if (in.flow == FLOW_JCC) {
+			if (depth == 8)
+				return hit(ctx, base, 0) ? -1 : 1;
+			int r = reach(in.target, e, d, base, budget, depth + 1, hit, ctx);
+			if (r < 0)
+				return -1;
+			result |= r;
+		}
+		pc += 4;
+	}
+}
+
+/* adr and adrp at pc: the register and the value they set */
+static bool pc_relative(uintptr_t pc, int *d, uintptr_t *value)
+{
+	uint32_t w = word(pc);
+	if ((w & 0x1f000000) != 0x10000000)
+		return false;
+	int64_t imm = sext((((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3), 21);
+	*d = RD(w);
+	*value = w >> 31 ? (pc & ~(uintptr_t)(PAGE - 1)) + (uintptr_t)(imm * (int64_t)PAGE) : pc + (uintptr_t)imm;
+	return *d != SP_ZR;
+}
+
+/* ldr (literal), every form: the bytes it reads, or 0 */
+static size_t literal(uintptr_t pc, uintptr_t *a)
+{
+	uint32_t w = word(pc);
+	if ((w & 0x3b000000) != 0x18000000)
+		return 0;
+	*a = pc + (uintptr_t)(sext((w >> 5) & 0x7ffff, 19) * 4);
+	unsigned opc = w >> 30;
+	return (w >> 26) & 1 ? (size_t)4 << opc : opc == 1 ? 8 : 4;
+}
+
+/* Does [a, a + len) hold environ, or a word of the object bound to it?
+ * len 0: a value whose later arithmetic is not followed; it counts when
+ * environ or such a word lies within 64 KiB of it, the reach of the
+ * offsets compilers build addresses with (an adrp's page and an add or
+ * a section anchor's load). */
+#define NEAR (64u << 10)
+static bool environ_in(const void *ctx, uintptr_t a, size_t len)
+{
+	const struct shim_object *o = ctx;
+	if (!len) {
+		static const char *const names[] = { "environ", "__environ", "_environ" };
+		if ((uintptr_t)&environ - (a - NEAR) < 2 * NEAR)
+			return true;
+		for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+			uintptr_t slot = shim_import_slot(o, names[i]);
+			if (slot && slot - (a - NEAR) < 2 * NEAR)
+				return true;
+		}
+		return false;
+	}
+	for (uintptr_t x = a; x < a + len; x += 4)
+		if (shim_object_environ_word(o, x))
+			return true;
+	return false;
+}
+
+/* Does the instruction at pc name environ: an adr or adrp whose value
+ * reaches environ or its GOT slot, or goes where it is not followed (a
+ * copy, arithmetic) near them, or a literal load of a word bound to
+ * it? */
 bool code_insn_names_environ(const struct shim_object *o, uintptr_t pc, uintptr_t hi)
 {
 	uintptr_t ref;
@@ -544,19 +649,16 @@ bool code_insn_names_environ(const struct shim_object *o, uintptr_t pc, uintptr_
 
 bool code_names_environ_at(const struct shim_object *o, uintptr_t k, uintptr_t hi, uintptr_t *ref)
 {
+	int d, budget = 1024;
+	uintptr_t v, a;
+	size_t len;
 	if (k + 4 > hi || (k & 3))
 		return false;
-	uint32_t w = word(k);
 	*ref = k;
-	if ((w & 0x1f000000) == 0x10000000) { /* adr, adrp */
-		if (!(w >> 31)) /* adr: pc-relative within 1 MiB */
-			return shim_object_environ_word(o, k + (uintptr_t)sext((((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3), 21));
-		bool page_only;
-		uintptr_t a = adrp_address(k, hi, &page_only);
-		return page_only ? page_names_environ(o, a) : shim_object_environ_word(o, a);
-	}
-	if ((w & 0xbf000000) == 0x18000000) /* ldr literal */
-		return shim_object_environ_word(o, k + (uintptr_t)(sext((w >> 5) & 0x7ffff, 19) * 4));
+	if (pc_relative(k, &d, &v)) /* where the value goes */
+		return reach(k + 4, hi, d, v, &budget, 0, environ_in, o) < 0;
+	if ((len = literal(k, &a)))
+		return environ_in(o, a, len);
 	return false;
 }
 
@@ -619,25 +721,30 @@ bool code_frame_word_test(const struct shim_object *o, uintptr_t pc, uintptr_t h
  * use, a literal load), or held in data (a call through a pointer); an
  * entry nothing reaches (then it is not a PLT entry but a function's own
  * jump through the slot); more than `max` calls.
- * An adrp of a page holding a slot or target is followed on every path
- * (adrp_uses, 4096 instructions) to each use of its register. One it
- * cannot follow (budget spent, the register copied) counts only if some
- * add or 64-bit load/store in the object has that address's offset in
- * the page on a base that is not known to come from an adrp of another
- * page: either half alone names nothing. nodejs.org's arm64 Node 22
- * (110 MB, 28 MB of code): 2 calls, both in libuv. */
+ * An adr or adrp near a slot or target is followed on every path
+ * (reach(), 4096 instructions) to each use of its register and of the
+ * registers an add derives from it. A value it cannot follow (a copy,
+ * other arithmetic, the budget spent) counts when some add or 64-bit
+ * load/store in a function's code has the offset that takes it to a
+ * slot or target, on a base not known to come from an adrp (pass 3).
+ * Sound, and strict: nodejs.org's arm64 Node 22 (28 MB of code) has
+ * such pairs (function pointers a few bytes below __register_atfork's
+ * entry, copied as arguments), so its handlers are not proved libuv's;
+ * libuv.so.1 has none. */
 struct callers {
 	const uintptr_t *slots;
 	int nslots, nto, nplt, n, max;
 	uintptr_t to[8], plt_end[8], *calls;
 	int refs[8];
-	/* per address named (the slots, then the targets): an adrp of its
-	 * page whose use was not found, and an add or 64-bit load/store
-	 * whose immediate is its offset in the page */
-	bool unresolved[12], low_used[12];
+	/* the values of adr/adrp registers (an address, maybe completed by
+	 * an add) that went where they were not followed (a copy, other
+	 * arithmetic), within an offset's reach below a named address */
+	uintptr_t near[256]; /* sorted before pass 3 */
+	int nnear;
+	bool near_full;
 };
 
-/* the addresses named, in the order of unresolved[] and low_used[] */
+/* the addresses named: the slots, then the targets */
 static uintptr_t named_at(const struct callers *c, int i)
 {
 	return i < c->nslots ? c->slots[i] : c->to[i - c->nslots];
@@ -649,14 +756,6 @@ static int target_of(const struct callers *c, uintptr_t a)
 		if (a == c->to[t])
 			return t;
 	return -1;
-}
-
-static bool named(const struct callers *c, uintptr_t a)
-{
-	for (int i = 0; i < c->nslots; i++)
-		if (a == c->slots[i])
-			return true;
-	return target_of(c, a) >= 0;
 }
 
 /* an address in [p, p + 4096) that a slot or target has */
@@ -681,8 +780,8 @@ static bool in_plt(const struct callers *c, uintptr_t k)
 
 /* Where register r, the base of the instruction at k, was last set,
  * reading back on the straight line (64 instructions at most, not
- * before b): 1 an adrp (*page its page), 0 another instruction, -1 not
- * found */
+ * before b), through register copies: 1 an adrp (*page its page), 0
+ * another instruction, -1 not found */
 static int base_origin(uintptr_t k, uintptr_t b, int r, uintptr_t *page)
 {
 	for (uintptr_t j = k - 4; j >= b && j + 64 * 4 > k; j -= 4) {
@@ -692,8 +791,14 @@ static int base_origin(uintptr_t k, uintptr_t b, int r, uintptr_t *page)
 			return -1;
 		if (!(in.writes & BIT(r)))
 			continue;
+		if (((w & 0xffe0ffe0) == 0xaa0003e0 || (w & 0xfffffc00) == 0x91000000) && RD(w) == r) {
+			r = (w & 0xffe0ffe0) == 0xaa0003e0 ? RM(w) : RN(w); /* mov: the copy's origin */
+			if (r == SP_ZR)
+				return 0;
+			continue;
+		}
 		if ((w & 0x9f000000) != 0x90000000 || RD(w) != r)
-			return 0;
+			return 0; /* set otherwise: not an address of a page */
 		uint64_t imm = ((uint64_t)((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3);
 		*page = (j & ~(uintptr_t)(PAGE - 1)) + (uintptr_t)(sext(imm, 21) * (int64_t)PAGE);
 		return 1;
@@ -701,50 +806,72 @@ static int base_origin(uintptr_t k, uintptr_t b, int r, uintptr_t *page)
 	return -1;
 }
 
-/* The uses of register d, set to `page` by an adrp, from pc on every
- * path (both ways at a conditional branch, calls stepped over, which
- * keep x19-x28 and clobber the rest), within `budget` instructions in
- * all: -1 when one completes a named address; 1 when a use is not an
- * add or a load or store offset, or the budget ran out (unresolved);
- * 0 when each path completes another address or drops d. */
-static int adrp_uses(const struct callers *c, uintptr_t pc, uintptr_t e, int d, uintptr_t page, int *budget, int depth)
+#define OFFSET_REACH 32768u /* the largest offset of an add or a 64-bit load */
+
+/* add xN, xM, #imm and ldr/str xN, [xM, #imm]: the offset, or
+ * OFFSET_REACH */
+static uint32_t offset_of(uint32_t w)
 {
-	int result = 0;
-	for (;;) {
-		struct code_insn in;
-		if (--*budget < 0 || pc + 4 > e || !code_decode(pc, e, &in))
-			return 1;
-		uint32_t u = word(pc);
-		if ((u & 0xffc00000) == 0x91000000 && RN(u) == d)
-			return named(c, page + ((u >> 10) & 0xfff)) ? -1 : result;
-		if (in.mem && in.base == d && in.index < 0)
-			return named(c, page + (uintptr_t)(intptr_t)in.disp) ? -1 : result;
-		if (in.uses & BIT(d))
-			return 1;
-		if (in.writes & BIT(d))
-			return result;
-		if (in.flow == FLOW_END || (in.flow == FLOW_JMP && !in.target) || (in.flow == FLOW_CALL && !in.target))
-			return in.flow == FLOW_END ? result : 1;
-		if (in.flow == FLOW_JMP) {
-			pc = in.target;
-			continue;
+	if ((w & 0xffc00000) == 0x91000000)
+		return (w >> 10) & 0xfff;
+	if ((w & 0xffc00000) == 0xf9400000 || (w & 0xffc00000) == 0xf9000000)
+		return ((w >> 10) & 0xfff) * 8;
+	return OFFSET_REACH;
+}
+
+static bool named_hit(const void *ctx, uintptr_t a, size_t len)
+{
+	struct callers *c = (struct callers *)ctx;
+	if (!len) { /* not followed: kept if an offset could take it to one */
+		for (int i = 0; i < c->nslots + c->nto; i++) {
+			if (named_at(c, i) - a >= OFFSET_REACH)
+				continue;
+			int j = 0;
+			while (j < c->nnear && c->near[j] != a)
+				j++;
+			if (j == c->nnear && c->nnear == 256)
+				c->near_full = true;
+			else if (j == c->nnear)
+				c->near[c->nnear++] = a;
+			break;
 		}
-		if (in.flow == FLOW_JCC) {
-			if (depth == 8)
-				return 1;
-			int r = adrp_uses(c, in.target, e, d, page, budget, depth + 1);
-			if (r < 0)
-				return -1;
-			result |= r;
-		}
-		pc += 4;
+		return false;
 	}
+	for (int i = 0; i < c->nslots + c->nto; i++)
+		if (named_at(c, i) - a < len || a - named_at(c, i) < 8)
+			return true;
+	return false;
 }
 
 /* one word of code in pass 1 or 2: 0 to go on, -1 unknown */
 static int caller_at(struct callers *c, int pass, uintptr_t k, uintptr_t b, uintptr_t e)
 {
 	uint32_t w = word(k);
+	if (pass == 3) {
+		/* an add or a load whose offset takes one of the values not
+		 * followed to a named address, on a base not known to come
+		 * from an adrp (whose uses reach() followed) */
+		uint32_t off = offset_of(w);
+		if (off >= OFFSET_REACH || RN(w) == SP_ZR || in_plt(c, k))
+			return 0;
+		for (int i = 0; i < c->nslots + c->nto; i++) {
+			uintptr_t want = named_at(c, i) - off, page;
+			int lo = 0, hi = c->nnear;
+			while (lo < hi) { /* binary search */
+				int mid = (lo + hi) / 2;
+				if (c->near[mid] < want)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			/* in a function's code (an FDE covers it): the segment
+			 * holds read-only data too */
+			if (lo < c->nnear && c->near[lo] == want && base_origin(k, b, RN(w), &page) != 1 &&
+			    shim_function_start(k + 1))
+				return -1;
+		}
+		return 0;
+	}
 	if ((w & 0x7c000000) == 0x14000000) { /* b, bl */
 		int t = target_of(c, k + (uintptr_t)(sext(w & 0x3ffffff, 26) * 4));
 		if (t < 0)
@@ -776,34 +903,21 @@ static int caller_at(struct callers *c, int pass, uintptr_t k, uintptr_t b, uint
 		return target_of(c, k + (uintptr_t)(sext((w >> 5) & 0x7ffff, 19) * 4)) < 0 ? 0 : -1;
 	if ((w & 0x7e000000) == 0x36000000) /* tbz, tbnz */
 		return target_of(c, k + (uintptr_t)(sext((w >> 5) & 0x3fff, 14) * 4)) < 0 ? 0 : -1;
-	if ((w & 0x9f000000) == 0x10000000) /* adr */
-		return named(c, k + (uintptr_t)sext((((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3), 21)) ? -1 : 0;
-	if ((w & 0x9f000000) == 0x90000000) { /* adrp: its page first, the use only then */
-		uint64_t imm = ((uint64_t)((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3);
-		uintptr_t page = (k & ~(uintptr_t)(PAGE - 1)) + (uintptr_t)(sext(imm, 21) * (int64_t)PAGE);
-		if (!page_named(c, page) || in_plt(c, k))
+	int d;
+	uintptr_t v, lit;
+	size_t len;
+	if (pc_relative(k, &d, &v)) { /* adr, adrp: near a named address first, then its uses */
+		uintptr_t page = v & ~(uintptr_t)(PAGE - 1);
+		if (!page_named(c, page) && !page_named(c, page + PAGE) && !page_named(c, page - PAGE))
 			return 0;
-		int budget = 4096, r = adrp_uses(c, k + 4, e, RD(w), page, &budget, 0);
-		if (r < 0)
-			return -1;
-		for (int i = 0; r > 0 && i < c->nslots + c->nto; i++)
-			c->unresolved[i] |= named_at(c, i) - page < PAGE;
-		return 0;
+		size_t plt_len;
+		if (in_plt(c, k) || code_plt_slot(k, b, e, &plt_len) || (k >= b + 4 && code_plt_slot(k - 4, b, e, &plt_len)))
+			return 0; /* a PLT entry's own (of another function): x16 goes to the resolver only */
+		int budget = 4096;
+		return reach(k + 4, e, d, v, &budget, 0, named_hit, c) < 0 ? -1 : 0;
 	}
-	/* add xN, xM, #lo and ldr/str xN, [xM, #lo]: the second half of
-	 * an address, wherever its adrp is */
-	uint32_t low = (w & 0xffc00000) == 0x91000000 ? (w >> 10) & 0xfff
-		       : ((w & 0xffc00000) == 0xf9400000 || (w & 0xffc00000) == 0xf9000000) ? ((w >> 10) & 0x1ff) * 8
-		       : PAGE;
-	for (int i = 0; low < PAGE && i < c->nslots + c->nto && !in_plt(c, k); i++)
-		if ((named_at(c, i) & (PAGE - 1)) == low && RN(w) != SP_ZR) {
-			uintptr_t page;
-			int from = base_origin(k, b, RN(w), &page);
-			c->low_used[i] |= from < 0 || (from > 0 && page == (named_at(c, i) & ~(uintptr_t)(PAGE - 1)));
-		}
-	if ((w & 0xbf000000) == 0x18000000) /* ldr literal */
-		return named(c, k + (uintptr_t)(sext((w >> 5) & 0x7ffff, 19) * 4)) ? -1 : 0;
-	(void)b;
+	if ((len = literal(k, &lit))) /* every form: a word bound to a slot or a target read */
+		return named_hit(c, lit, len) ? -1 : 0;
 	return 0;
 }
 
@@ -811,9 +925,17 @@ int code_import_callers(const struct shim_object *o, const uintptr_t *slots, int
 {
 	const struct dl_phdr_info *info = o->info;
 	struct callers c = { .slots = slots, .nslots = nslots, .calls = calls, .max = max };
-	for (int pass = 0; pass < 3; pass++) {
+	for (int pass = 0; pass < 4; pass++) {
 		if (pass == 1)
 			c.nplt = c.nto;
+		if (pass == 3 && !c.nnear)
+			break;
+		for (int i = 1; pass == 3 && i < c.nnear; i++) /* insertion sort, once */
+			for (int j = i; j > 0 && c.near[j - 1] > c.near[j]; j--) {
+				uintptr_t t = c.near[j];
+				c.near[j] = c.near[j - 1];
+				c.near[j - 1] = t;
+			}
 		for (int i = 0; i < info->dlpi_phnum; i++) {
 			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 			if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || !(ph->p_flags & PF_R))
@@ -839,13 +961,8 @@ int code_import_callers(const struct shim_object *o, const uintptr_t *slots, int
 			}
 		}
 	}
-	/* an adrp of a page whose use was not found on its straight line,
-	 * and somewhere an add or load with the offset of a slot or target in
-	 * that page: they may meet on another path (the pair is not
-	 * followed through branches); either alone names nothing */
-	for (int i = 0; i < c.nslots + c.nto; i++)
-		if (c.unresolved[i] && c.low_used[i])
-			return -1;
+	if (c.near_full)
+		return -1;
 	if (c.nto && shim_object_holds_address(o, c.to, c.nto))
 		return -1;
 	for (int t = 0; t < c.nplt; t++)

@@ -424,6 +424,10 @@ uintptr_t code_child_entry(uintptr_t pc, uintptr_t lo, uintptr_t hi, uint32_t *w
 			return 0;
 		*written |= in.writes;
 		*used |= in.uses;
+		/* memory other than the frame's, before the child's branch:
+		 * the struct could be read or written there unseen */
+		if (in.mem && !(in.base == 4 && in.index < 0))
+			return 0;
 		uintptr_t next = pc + (uintptr_t)in.len;
 		switch (in.flow) {
 		case F_END:

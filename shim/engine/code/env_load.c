@@ -63,10 +63,23 @@ static bool calls_slot(uintptr_t pc, uintptr_t lo, uintptr_t hi, const uintptr_t
 	return false;
 }
 
-static bool is_plt(uintptr_t t, uintptr_t lo, uintptr_t hi)
+/* Where a call or jump to t goes in this object's code: t, or, for a PLT
+ * entry whose slot the loader bound to a function of this very object
+ * (an exported function called through the PLT), that function; 0 for
+ * an entry bound elsewhere (another object: not read), or not bound yet
+ * (lazy binding: the slot leads back into the PLT, which no FDE starts
+ * at) */
+static uintptr_t local(const struct shim_object *o, uintptr_t t, uintptr_t lo, uintptr_t hi)
 {
 	size_t len;
-	return t >= lo && t + CODE_MAX <= hi && code_plt_slot(t, lo, hi, &len);
+	uintptr_t slot, to;
+	if (!(t >= lo && t + CODE_MAX <= hi && (slot = code_plt_slot(t, lo, hi, &len))))
+		return t;
+	if (!shim_object_mapped(o, slot, sizeof to))
+		return t; /* not a slot of ours: read as code (and refused) */
+	memcpy(&to, (const void *)slot, sizeof to);
+	return to >= lo && to + CODE_MAX <= hi && shim_function_start(to) == to && !code_plt_slot(to, lo, hi, &len) ? to
+												    : 0;
 }
 
 #define MAX_VISITS 16384
@@ -136,7 +149,9 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 		uintptr_t t, slot;
 		if (!code_call(k, fn_end, &t, &slot) || !t)
 			continue;
-		if (t < lo || t + CODE_MAX > hi || t == fn || is_plt(t, lo, hi) || shim_function_start(t) != t)
+		if (!(t = local(o, t, lo, hi)))
+			continue; /* into another object */
+		if (t < lo || t + CODE_MAX > hi || t == fn || shim_function_start(t) != t)
 			continue; /* no call, or not to a function's start: a chance pattern */
 		if (ntodo == MAX_TODO)
 			return -1;
@@ -198,9 +213,10 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 					return -1;
 				/* a jump to a PLT entry: a tail call into another
 				 * object, which returns to the caller's caller */
-				if (is_plt(in.target, lo, hi))
+				uintptr_t to = local(o, in.target, lo, hi);
+				if (!to)
 					break;
-				pc = in.target;
+				pc = to;
 				continue;
 			}
 			/* a function of this object the child calls: read for
@@ -209,11 +225,12 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 			 * pointers (libuv's allocator) are not read: trusted not
 			 * to assign environ, and if one did, the parent would see
 			 * it after the child and decline from then on (fork.c) */
-			bool follow = in.flow == FLOW_CALL && in.target >= lo && in.target < hi && !is_plt(in.target, lo, hi);
+			uintptr_t to = in.flow == FLOW_CALL && in.target ? local(o, in.target, lo, hi) : 0;
+			bool follow = to >= lo && to < hi;
 			if (in.flow == FLOW_JCC || follow) {
 				if (ntodo == MAX_TODO)
 					return -1;
-				todo[ntodo] = in.target;
+				todo[ntodo] = follow ? to : in.target;
 				todo_callee[ntodo++] = callee || follow;
 			}
 			pc = next;
@@ -233,7 +250,7 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 	 * of it kept from before the fork */
 	for (uintptr_t k = fn; k < fn_end; k += CODE_STEP) {
 		uintptr_t ref;
-		if (!code_names_environ_at(o, k, fn_end, &ref))
+		if (!code_names_environ_at(o, k, hi, &ref))
 			continue;
 		bool ours = false;
 		for (int m = 0; m < nshape && !ours; m++)
