@@ -57,8 +57,10 @@ $(T)/plugins/libreload_b.so: tests/plugins/reload.c
 
 # A libuv of one function in sixteen shapes of its child's code, for the
 # reader of that code (shim/engine/code/code_x86_64.c, tests/concurrency.sh).
+# the shapes each file holds: 0 to the last its header lists
 ifneq ($(wildcard tests/plugins/uv_shapes_$(ARCH).S),)
-UV_SHAPES := $(foreach n,0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16,$(T)/plugins/libuv_shape$(n).so)
+UV_LAST := $(shell sed -n 's/^ \*   *\([0-9][0-9]*\) .*/\1/p' tests/plugins/uv_shapes_$(ARCH).S | tail -n 1)
+UV_SHAPES := $(foreach n,$(shell seq 0 $(UV_LAST)),$(T)/plugins/libuv_shape$(n).so)
 PLUGINS += $(UV_SHAPES)
 endif
 $(T)/plugins/libuv_shape%.so: tests/plugins/uv_shapes_$(ARCH).S

@@ -27,6 +27,11 @@
  *   16 the store through environ's GOT slot loaded into x28 itself (the
  *      shape's own instructions overwrite the register); the child then
  *      exits 127 without exec, with or without the library
+ *   17 env copied into the struct through x28 between fork's return and
+ *      the branch that parts the child (the value is the same)
+ *   18 a second store to environ, its slot reached through a register
+ *      derived from the adrp's (add x2, x1, #0) after the adrp's own
+ *      register was used once
  * Each shape keeps o in x28, x20 and x19, so that what the hidden writes
  * put back is the same pointer: the children run right whatever the
  * reader decides, and only its decision differs.
@@ -74,6 +79,10 @@ uv_spawn:
 	ldr x21, [x21, #:got_lo12:environ]
 #endif
 	bl fork
+#if SHAPE == 17
+	ldr x6, [x20, #0x18]
+	str x6, [x28, #0x18]
+#endif
 	cbnz w0, 9f		/* the parent */
 #if SHAPE == 1
 	mov x28, x28
@@ -141,6 +150,13 @@ uv_spawn:
 	cbz x0, 3f
 	str x0, [x21]
 3:
+#elif SHAPE == 18
+	ldr x5, [x20, #0x18]
+	adrp x1, :got:environ
+	add x2, x1, #0
+	ldr x1, [x1, #:got_lo12:environ]
+	ldr x2, [x2, #:got_lo12:environ]
+	str x5, [x2]
 #endif
 	ldr x1, [x28, #0x10]
 	ldr x0, [x28, #0x8]

@@ -27,6 +27,8 @@
  *   16 the store through environ's GOT slot loaded into r14 itself (the
  *      shape's own instructions overwrite the register); the child then
  *      exits 127 without exec, with or without the library
+ *   17 env copied into the struct through r14 between fork's return and
+ *      the branch that parts the child (the value is the same)
  * Each shape keeps o in r14, r12 and rbx, so that what the hidden writes
  * put back is the same pointer: the children run right whatever the
  * reader decides, and only its decision differs.
@@ -58,6 +60,10 @@ uv_spawn:
 	movq %rdx, %r12
 	movq %rdx, %rbx
 	call fork@PLT
+#if SHAPE == 17
+	movq 0x18(%r12), %rcx
+	movq %rcx, 0x18(%r14)
+#endif
 	testl %eax, %eax
 	jne 9f			/* the parent */
 #if SHAPE == 1
