@@ -32,6 +32,8 @@
  *   18 a second store to environ, its slot reached through a register
  *      derived from the adrp's (add x2, x1, #0) after the adrp's own
  *      register was used once
+ *   19 a second store through the register the shape's store went
+ *      through, which still holds environ's address
  * Each shape keeps o in x28, x20 and x19, so that what the hidden writes
  * put back is the same pointer: the children run right whatever the
  * reader decides, and only its decision differs.
@@ -150,6 +152,9 @@ uv_spawn:
 	cbz x0, 3f
 	str x0, [x21]
 3:
+#elif SHAPE == 19
+	ldr x5, [x20, #0x18]
+	str x5, [x1]
 #elif SHAPE == 18
 	ldr x5, [x20, #0x18]
 	adrp x1, :got:environ

@@ -29,6 +29,8 @@
  *      exits 127 without exec, with or without the library
  *   17 env copied into the struct through r14 between fork's return and
  *      the branch that parts the child (the value is the same)
+ *   18 a second store through the register the shape's store went
+ *      through, which still holds environ's address
  * Each shape keeps o in r14, r12 and rbx, so that what the hidden writes
  * put back is the same pointer: the children run right whatever the
  * reader decides, and only its decision differs.
@@ -132,6 +134,9 @@ uv_spawn:
 #elif SHAPE == 14
 	movl $0xc0, %eax
 	btq %rax, (%r14)
+#elif SHAPE == 18
+	movq 0x18(%r12), %rcx
+	movq %rcx, (%rdx)
 #endif
 	movq 0x10(%r14), %rsi
 	movq 0x8(%r14), %rdi

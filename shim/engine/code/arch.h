@@ -69,9 +69,10 @@ uintptr_t code_child_entry(uintptr_t ret, uintptr_t lo, uintptr_t hi, uint32_t *
  * branch over the store and the store of it to environ. *base: rX;
  * *after and *skip: where the child goes on, past the store and from
  * the branch; *ref: the place that names environ (code_names_environ
- * must say the same of it). */
+ * must say the same of it); *scratch: the register the store went
+ * through (it holds environ's address or page after), or -1. */
 bool code_env_store(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int32_t off, int *base,
-		    uintptr_t *after, uintptr_t *skip, uintptr_t *ref);
+		    uintptr_t *after, uintptr_t *skip, uintptr_t *ref, int *scratch);
 
 /* Does the instruction at pc (decoded) name environ: the word, or a GOT
  * slot bound to it? Errs towards yes. */

@@ -485,7 +485,7 @@ static int ldr64(uint32_t w, int *base, int32_t *disp)
  * GOT slot) and `str xA, [xB]`, or `adrp xB, page; str xA, [xB, #lo]`
  * (environ itself). *ref: the adrp. */
 bool code_env_store(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int32_t off, int *base,
-		    uintptr_t *after, uintptr_t *skip, uintptr_t *ref)
+		    uintptr_t *after, uintptr_t *skip, uintptr_t *ref, int *scratch)
 {
 	int x, b;
 	int32_t d;
@@ -506,6 +506,7 @@ bool code_env_store(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int
 	uintptr_t page = ((pc + 8) & ~(uintptr_t)(PAGE - 1)) + (uintptr_t)(sext(imm, 21) * (int64_t)PAGE);
 	*base = x;
 	*ref = pc + 8;
+	*scratch = b;
 	/* str xA, [xB, #lo]: environ itself */
 	if ((s & 0xffc00000) == 0xf9000000 && RD(s) == a && RN(s) == b) {
 		*after = pc + 16;

@@ -470,9 +470,10 @@ uintptr_t code_child_entry(uintptr_t pc, uintptr_t lo, uintptr_t hi, uint32_t *w
  * `mov environ@GOTPCREL(%rip),%rB; mov %rA,(%rB)`. *ref: the rel32
  * that names environ or its GOT slot. */
 bool code_env_store(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int32_t off, int *base,
-		    uintptr_t *after, uintptr_t *skip, uintptr_t *ref)
+		    uintptr_t *after, uintptr_t *skip, uintptr_t *ref, int *scratch)
 {
 	struct insn in;
+	*scratch = -1;
 	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in) || in.op != 0x8b || !in.rex_w || !in.mem ||
 	    in.rip || in.base < 0 || in.index >= 0 || in.disp != off || !(CALLEE_SAVED & BIT(in.base)) ||
 	    in.reg == in.base)
@@ -501,6 +502,7 @@ bool code_env_store(const struct shim_object *o, uintptr_t pc, uintptr_t hi, int
 	    !shim_object_environ_word(o, at))
 		return false;
 	int b = in.reg; /* mov environ@GOTPCREL(%rip),%rB; mov %rA,(%rB) */
+	*scratch = b;
 	pc += (uintptr_t)in.len;
 	if (pc + 16 > hi || !decode((const unsigned char *)pc, &in))
 		return false;

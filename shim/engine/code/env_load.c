@@ -82,6 +82,33 @@ static uintptr_t local(const struct shim_object *o, uintptr_t t, uintptr_t lo, u
 												    : 0;
 }
 
+/* Is register r dead from pc on: written before any use of it (as a
+ * value, a base or an index) on every path (both ways at a branch),
+ * within *budget instructions? After the env store, the register it
+ * went through holds environ's address: a later store through it would
+ * be a write of environ the proof does not see. */
+static bool dead(uintptr_t pc, uintptr_t lo, uintptr_t hi, int r, int *budget, int depth)
+{
+	for (;;) {
+		struct code_insn in;
+		if (--*budget < 0 || pc < lo || pc + CODE_MAX > hi || !code_decode(pc, hi, &in))
+			return false;
+		if ((in.uses & BIT(r)) || (in.mem && (in.base == r || in.index == r)))
+			return false;
+		if ((in.writes & BIT(r)) || in.flow == FLOW_END)
+			return true;
+		if (in.flow == FLOW_JMP) {
+			if (!in.target)
+				return false;
+			pc = in.target;
+			continue;
+		}
+		if (in.flow == FLOW_JCC && (depth == 8 || !dead(in.target, lo, hi, r, budget, depth + 1)))
+			return false;
+		pc += (uintptr_t)in.len;
+	}
+}
+
 #define MAX_VISITS 16384
 
 /* The code read, with how: an open-addressed set of addresses (0:
@@ -179,9 +206,10 @@ int shim_code_env_load(const struct shim_object *o, uintptr_t call, uintptr_t lo
 			 * both ways is, by the same rules: libuv's exec must not
 			 * read env again */
 			uintptr_t after, skip, ref;
-			int base;
-			if (!callee && code_env_store(o, pc, hi, off, &base, &after, &skip, &ref)) {
-				if ((x >= 0 && x != base) || ntodo == MAX_TODO || nshape == 8)
+			int base, scratch, budget = 4096;
+			if (!callee && code_env_store(o, pc, hi, off, &base, &after, &skip, &ref, &scratch)) {
+				if ((x >= 0 && x != base) || ntodo == MAX_TODO || nshape == 8 ||
+				    (scratch >= 0 && !dead(after, lo, hi, scratch, &budget, 0)))
 					return -1;
 				x = base;
 				shape_refs[nshape++] = ref;
