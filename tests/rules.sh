@@ -147,6 +147,8 @@ env_load:access kept:only-during-a-rebuild
 env_load:ends kept:only-during-a-rebuild
 env_load:shape_refs kept:only-during-a-rebuild
 env_load:todo_callee kept:only-during-a-rebuild
+env_load:dead_seen kept:only-during-a-rebuild
+env_load:ndead_seen kept:only-during-a-rebuild
 env_load:noreturn_names kept:constant
 rt_libuv:seen renewed:forget-hook,if-a-rebuild-was-torn
 rt_libuv:next_slot renewed:forget-hook

@@ -86,12 +86,29 @@ static uintptr_t local(const struct shim_object *o, uintptr_t t, uintptr_t lo, u
  * value, a base or an index) on every path (both ways at a branch),
  * within *budget instructions? After the env store, the register it
  * went through holds environ's address: a later store through it would
- * be a write of environ the proof does not see. */
+ * be a write of environ the proof does not see. A branch target seen
+ * already in this reading is being read (loops): not again. */
+#define DEAD_SEEN 512
+static uintptr_t dead_seen[DEAD_SEEN];
+static int ndead_seen;
+
+static bool dead_visit(uintptr_t pc)
+{
+	for (int i = 0; i < ndead_seen; i++)
+		if (dead_seen[i] == pc)
+			return false;
+	if (ndead_seen < DEAD_SEEN)
+		dead_seen[ndead_seen++] = pc;
+	return true;
+}
+
 static bool dead(uintptr_t pc, uintptr_t lo, uintptr_t hi, int r, int *budget, int depth)
 {
+	if (!depth)
+		ndead_seen = 0;
 	for (;;) {
 		struct code_insn in;
-		if (--*budget < 0 || pc < lo || pc + CODE_MAX > hi || !code_decode(pc, hi, &in))
+		if (--*budget < 0 || pc < lo || pc + CODE_MAX > hi || ndead_seen == DEAD_SEEN || !code_decode(pc, hi, &in))
 			return false;
 		if ((in.uses & BIT(r)) || (in.mem && (in.base == r || in.index == r)))
 			return false;
@@ -100,10 +117,13 @@ static bool dead(uintptr_t pc, uintptr_t lo, uintptr_t hi, int r, int *budget, i
 		if (in.flow == FLOW_JMP) {
 			if (!in.target)
 				return false;
+			if (!dead_visit(in.target))
+				return true;
 			pc = in.target;
 			continue;
 		}
-		if (in.flow == FLOW_JCC && (depth == 8 || !dead(in.target, lo, hi, r, budget, depth + 1)))
+		if (in.flow == FLOW_JCC && dead_visit(in.target) &&
+		    (depth == 64 || !dead(in.target, lo, hi, r, budget, depth + 1)))
 			return false;
 		pc += (uintptr_t)in.len;
 	}
